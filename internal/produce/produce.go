@@ -1,0 +1,156 @@
+// Package produce runs one producer: it starts the scanner with a runner,
+// checks how it ended, and parses its report. It keeps the raw report and
+// the scanner's stderr in the run directory so a failure can be read later.
+package produce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/runner"
+)
+
+// Status is how a producer's run ended.
+type Status string
+
+const (
+	OK      Status = "ok"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+)
+
+// Outcome is one producer's run.
+type Outcome struct {
+	Producer string
+	Status   Status
+	Reason   string // why it failed or was skipped
+	Duration time.Duration
+	Report   string // path of the raw report
+	Stderr   string // path of the scanner's stderr
+	ExitCode int
+	Parsed   *producers.Parsed
+}
+
+// Options for one producer's run.
+type Options struct {
+	Source  string        // folder to scan
+	RunDir  string        // where raw output goes
+	Timeout time.Duration // 0: none
+	Args    []string      // extra arguments appended to the tool's own
+	// Report, for import-only producers (sarif), is the file to read.
+	Report string
+	// Parse reads the report; nil means p.Parse.
+	Parse producers.ParseFunc
+}
+
+// Run runs producer p with r.
+func Run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options) Outcome {
+	out := Outcome{Producer: p.Name, ExitCode: -1}
+	parse := o.Parse
+	if parse == nil {
+		parse = p.Parse
+	}
+	start := time.Now()
+	defer func() { out.Duration = time.Since(start) }()
+
+	if p.Tool == nil { // import-only: read the file an earlier step wrote
+		if o.Report == "" {
+			return skip(out, "no report file configured (set producers."+p.Name+".paths)")
+		}
+		out.Report = o.Report
+		return parseFile(out, p.Name, parse)
+	}
+	bin, err := p.Tool.Locate()
+	if err != nil {
+		return skip(out, fmt.Sprintf("%s not installed; install it with: %s", p.Tool.Binary, p.Tool.InstallHint(p.Name)))
+	}
+	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
+		return fail(out, err.Error())
+	}
+	src, err := filepath.Abs(o.Source)
+	if err != nil {
+		return fail(out, err.Error())
+	}
+	report, err := filepath.Abs(filepath.Join(o.RunDir, p.Name+".report"))
+	if err != nil {
+		return fail(out, err.Error())
+	}
+	// A report left by an earlier run must not pass for this one's.
+	_ = os.Remove(report)
+	out.Report = report
+	out.Stderr = filepath.Join(o.RunDir, p.Name+".stderr")
+	job := runner.Job{
+		Name:    p.Name,
+		Path:    bin,
+		Args:    append(p.Tool.Args(src, report), o.Args...),
+		Dir:     src,
+		Stderr:  out.Stderr,
+		Timeout: o.Timeout,
+	}
+	if p.Tool.Stdout {
+		job.Stdout = report
+	}
+	res := r.Run(ctx, job)
+	out.ExitCode = res.ExitCode
+	if res.Err != nil {
+		return fail(out, res.Err.Error()+stderrTail(out.Stderr))
+	}
+	if !p.Tool.ExitOK(res.ExitCode) {
+		return fail(out, fmt.Sprintf("%s exited with code %d%s", p.Tool.Binary, res.ExitCode, stderrTail(out.Stderr)))
+	}
+	return parseFile(out, p.Name, parse)
+}
+
+func parseFile(out Outcome, tool string, parse producers.ParseFunc) Outcome {
+	data, err := os.ReadFile(out.Report)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fail(out, fmt.Sprintf("%s wrote no report at %s%s", tool, out.Report, stderrTail(out.Stderr)))
+		}
+		return fail(out, err.Error())
+	}
+	parsed, err := parse(data)
+	if err != nil {
+		var pe *producers.ParseError
+		if errors.As(err, &pe) && pe.File == "" {
+			pe.File = out.Report
+		}
+		return fail(out, err.Error())
+	}
+	out.Status = OK
+	out.Parsed = parsed
+	return out
+}
+
+func skip(o Outcome, why string) Outcome {
+	o.Status, o.Reason = Skipped, why
+	return o
+}
+
+func fail(o Outcome, why string) Outcome {
+	o.Status, o.Reason = Failed, why
+	return o
+}
+
+// stderrTail quotes the last lines of a scanner's stderr, which usually
+// say why it failed.
+func stderrTail(path string) string {
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return "; stderr: " + strings.Join(lines, " | ")
+}

@@ -1,0 +1,68 @@
+// Package registry lists every producer Dracon knows, in one place.
+// Adding a producer is one folder under internal/producers and one line here.
+package registry
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/bandit"
+	"github.com/draconsec/dracon/internal/producers/gosec"
+	"github.com/draconsec/dracon/internal/producers/sarif"
+)
+
+// all is the catalogue. Keep it sorted by name.
+var all = []*producers.Producer{
+	bandit.Producer,
+	gosec.Producer,
+	sarif.Producer,
+}
+
+// All returns every producer, sorted by name.
+func All() []*producers.Producer {
+	out := append([]*producers.Producer(nil), all...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup finds a producer by name or alias, ignoring case and treating
+// "_" and "-" alike.
+func Lookup(name string) (*producers.Producer, error) {
+	key := normalise(name)
+	for _, p := range all {
+		if normalise(p.Name) == key {
+			return p, nil
+		}
+		for _, a := range p.Aliases {
+			if normalise(a) == key {
+				return p, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("unknown producer %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists producer names.
+func Names() []string {
+	var out []string
+	for _, p := range All() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func normalise(s string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "_", "-")
+}
+
+// Parse reads a report of producer p. A SARIF report is read by the SARIF
+// importer whatever the tool, so every tool that can write SARIF is covered
+// without a second parser of its own.
+func Parse(p *producers.Producer, data []byte) (*producers.Parsed, error) {
+	if p.Name != sarif.Producer.Name && sarif.Sniff(data) {
+		return sarif.ParseAs(p.Name, data)
+	}
+	return p.Parse(data)
+}
