@@ -51,13 +51,18 @@ type Options struct {
 
 // Run runs producer p with r.
 func Run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options) Outcome {
+	start := time.Now()
+	out := run(ctx, r, p, o)
+	out.Duration = time.Since(start)
+	return out
+}
+
+func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options) Outcome {
 	out := Outcome{Producer: p.Name, ExitCode: -1}
 	parse := o.Parse
 	if parse == nil {
 		parse = p.Parse
 	}
-	start := time.Now()
-	defer func() { out.Duration = time.Since(start) }()
 
 	if p.Tool == nil { // import-only: read the file an earlier step wrote
 		if o.Report == "" {

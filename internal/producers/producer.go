@@ -69,6 +69,9 @@ type Tool struct {
 	// version list is refused, or their go.mod needs replacements): Dracon
 	// builds them in a throwaway module that requires them as a tool.
 	GoModule *GoModule
+	// GoAssets are folders of the Go module copied beside the installed
+	// binary, for scanners that read data files at run time (kics's queries).
+	GoAssets []string
 	// Install is the command a user runs to install a non-Go scanner.
 	Install string
 	Image   string // container image for container mode

@@ -1,0 +1,3 @@
+module example.com/dracon-demo
+
+go 1.22

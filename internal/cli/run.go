@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/pipeline"
+	"github.com/draconsec/dracon/internal/producers/registry"
+)
+
+type runOptions struct {
+	config, source, out, runDir, failOn, format string
+	concurrency                                 int
+	newOnly                                     bool
+}
+
+func runRun(ctx context.Context, env Env, args []string) int {
+	var o runOptions
+	fs := newFlags("run", env, "run [--config dracon.yaml] [--source DIR] [--out DIR]")
+	fs.StringVar(&o.config, "config", "", "config file (default: dracon.yaml in the source folder or here, if present)")
+	fs.StringVar(&o.source, "source", ".", "folder to scan")
+	fs.StringVar(&o.out, "out", ".", "folder for dracon.sarif and summary.json")
+	fs.StringVar(&o.runDir, "run-dir", filepath.Join(".dracon", "runs"), "folder that keeps each run's raw outputs and protobuf files")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "producers run at once (default: config, then the number of CPUs)")
+	fs.StringVar(&o.failOn, "fail-on", "", "fail on findings at or above this severity: none, info, low, medium, high, critical (overrides gate.fail_on)")
+	fs.BoolVar(&o.newOnly, "new-only", false, "fail only on findings no earlier scan saw")
+	fs.StringVar(&o.format, "format", "", "findings printed at the end: table, json or none (overrides consumers.stdout.format)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if len(rest) > 0 {
+		return usageError(env, fmt.Errorf("run takes no arguments (got %q); use --source", rest))
+	}
+	cfg, err := loadConfig(o.config, o.source)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if o.failOn != "" {
+		if _, err := gate.ParseSeverity(o.failOn); err != nil {
+			return usageError(env, fmt.Errorf("--fail-on: %w", err))
+		}
+		cfg.Gate.FailOn = o.failOn
+	}
+	if o.newOnly {
+		cfg.Gate.NewOnly = true
+	}
+	if o.format != "" {
+		switch o.format {
+		case "table", "json", "none":
+			cfg.Consumers.Stdout.Format = o.format
+		default:
+			return usageError(env, fmt.Errorf("--format %q: use table, json or none", o.format))
+		}
+	}
+	res, err := pipeline.Run(ctx, pipeline.Options{
+		Config: cfg, Source: o.source, Out: o.out, RunRoot: o.runDir, Concurrency: o.concurrency,
+		Log: env.Stderr, Stdout: env.Stdout, Version: version(), Getenv: env.Getenv,
+	})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	s := res.Summary
+	fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new, %d suppressed); verdict: %s\n", s.Counts.Total, s.Counts.New, s.Counts.Suppressed, s.Verdict)
+	for _, r := range s.Reasons {
+		fmt.Fprintf(env.Stderr, "  - %s\n", r)
+	}
+	for _, k := range []string{"sarif", "summary"} {
+		if v, ok := s.Outputs[k]; ok {
+			fmt.Fprintf(env.Stderr, "dracon: wrote %s\n", v)
+		}
+	}
+	return s.ExitCode
+}
+
+// loadConfig reads --config, else dracon.yaml in the source folder or the
+// working folder; with none, it returns the defaults (auto-detection).
+func loadConfig(path, source string) (*config.Config, error) {
+	names := configNames()
+	if path != "" {
+		return config.Load(path, names)
+	}
+	for _, p := range []string{filepath.Join(source, "dracon.yaml"), "dracon.yaml"} {
+		if _, err := os.Stat(p); err == nil {
+			return config.Load(p, names)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return config.Parse(nil, names)
+}
+
+func configNames() config.Names {
+	return config.Names{
+		Producers: registry.Names(),
+		Resolve: func(n string) (string, bool) {
+			p, err := registry.Lookup(n)
+			if err != nil {
+				return "", false
+			}
+			return p.Name, true
+		},
+	}
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/consumers/sarifout"
+	"github.com/draconsec/dracon/internal/consumers/stdout"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/pipeline"
+	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/registry"
+	"github.com/draconsec/dracon/internal/summary"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// runParse: dracon parse --tool NAME FILE [--out FILE.pb]
+func runParse(_ context.Context, env Env, args []string) int {
+	fs := newFlags("parse", env, "parse --tool NAME FILE [--out results.pb]")
+	tool := fs.String("tool", "", "producer whose report FILE is (see 'dracon tools list')")
+	out := fs.String("out", "", "write a binary LaunchToolResponse here instead of protojson to stdout")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if *tool == "" || len(rest) != 1 {
+		return usageError(env, fmt.Errorf("parse needs --tool NAME and one report file"))
+	}
+	p, err := registry.Lookup(*tool)
+	if err != nil {
+		return usageError(env, err)
+	}
+	data, err := os.ReadFile(rest[0])
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	parsed, err := registry.Parse(p, data)
+	if err != nil {
+		if pe, ok := err.(*producers.ParseError); ok && pe.File == "" {
+			pe.File = rest[0]
+		}
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	scan := pipeline.NewScanInfo(filepath.Dir(rest[0]), time.Now(), env.Getenv)
+	lr := &v1.LaunchToolResponse{ScanInfo: scan, ToolName: p.Name, Issues: parsed.Issues, ToolVersion: parsed.ToolVersion, ScanTarget: rest[0]}
+	for _, is := range lr.Issues {
+		if is.ToolName == "" {
+			is.ToolName = p.Name
+		}
+	}
+	if *out != "" {
+		if err := pipeline.WriteProto(*out, lr); err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+		fmt.Fprintf(env.Stderr, "dracon: %s: %d issues written to %s\n", p.Name, len(lr.Issues), *out)
+		return 0
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(lr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	fmt.Fprintln(env.Stdout, string(b))
+	return 0
+}
+
+// runEnrich: dracon enrich [--store PATH] [--out-dir DIR] FILE.pb...
+func runEnrich(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("enrich", env, "enrich [--store .dracon/findings.db] [--out-dir DIR] RESULTS.pb...")
+	storePath := fs.String("store", ".dracon/findings.db", "findings store (SQLite file)")
+	outDir := fs.String("out-dir", ".", "folder for the <tool>.enriched.pb files")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if len(rest) == 0 {
+		return usageError(env, fmt.Errorf("enrich needs at least one LaunchToolResponse file"))
+	}
+	var launches []*v1.LaunchToolResponse
+	var scan *v1.ScanInfo
+	for _, f := range rest {
+		l, err := pipeline.ReadLaunch(f)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+		if scan == nil && l.ScanInfo != nil {
+			scan = l.ScanInfo
+		}
+		launches = append(launches, l)
+	}
+	if scan == nil {
+		scan = pipeline.NewScanInfo(".", time.Now(), env.Getenv)
+	}
+	cfg, _ := config.Parse(nil, config.Names{})
+	cfg.Enrichers.Dedup.Store = *storePath
+	results, err := pipeline.Enrich(ctx, cfg, scan, launches)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	for _, r := range results {
+		path := filepath.Join(*outDir, r.OriginalResults.ToolName+".enriched.pb")
+		if err := pipeline.WriteProto(path, r); err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+		fmt.Fprintf(env.Stderr, "dracon: %s: %d issues enriched to %s\n", r.OriginalResults.ToolName, len(r.Issues), path)
+	}
+	return 0
+}
+
+func readEnriched(env Env, files []string) ([]*v1.EnrichedLaunchToolResponse, *v1.ScanInfo, bool) {
+	var out []*v1.EnrichedLaunchToolResponse
+	var scan *v1.ScanInfo
+	for _, f := range files {
+		r, err := pipeline.ReadEnriched(f)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return nil, nil, false
+		}
+		if scan == nil {
+			scan = r.GetOriginalResults().GetScanInfo()
+		}
+		out = append(out, r)
+	}
+	return out, scan, true
+}
+
+// runConsume: dracon consume [--sarif PATH] [--format table|json|none] FILE.enriched.pb...
+func runConsume(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("consume", env, "consume [--sarif dracon.sarif] [--format table] ENRICHED.pb...")
+	sarifPath := fs.String("sarif", "dracon.sarif", "SARIF file to write (empty: none)")
+	format := fs.String("format", "table", "findings on stdout: table, json or none")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if len(rest) == 0 {
+		return usageError(env, fmt.Errorf("consume needs at least one enriched results file"))
+	}
+	results, scan, ok := readEnriched(env, rest)
+	if !ok {
+		return gate.ExitError
+	}
+	if *sarifPath != "" {
+		if err := (sarifout.Consumer{Path: *sarifPath, Version: version()}).Consume(ctx, scan, results); err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+		fmt.Fprintf(env.Stderr, "dracon: wrote %s\n", *sarifPath)
+	}
+	if err := (stdout.Consumer{W: env.Stdout, Format: *format}).Consume(ctx, scan, results); err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	return 0
+}
+
+// runGate: dracon gate --fail-on SEVERITY [--new-only] FILE.enriched.pb...
+func runGate(_ context.Context, env Env, args []string) int {
+	fs := newFlags("gate", env, "gate --fail-on high [--new-only] [--summary summary.json] ENRICHED.pb...")
+	failOn := fs.String("fail-on", "high", "fail on findings at or above this severity (none never fails)")
+	newOnly := fs.Bool("new-only", false, "count only findings no earlier scan saw")
+	summaryPath := fs.String("summary", "", "also write a summary.json here")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	sev, err := gate.ParseSeverity(*failOn)
+	if err != nil {
+		return usageError(env, fmt.Errorf("--fail-on: %w", err))
+	}
+	if len(rest) == 0 {
+		return usageError(env, fmt.Errorf("gate needs at least one enriched results file"))
+	}
+	results, scan, ok := readEnriched(env, rest)
+	if !ok {
+		return gate.ExitError
+	}
+	v := gate.Evaluate(results, nil, gate.Options{FailOn: sev, NewOnly: *newOnly})
+	fmt.Fprintf(env.Stdout, "verdict: %s\n", v.Verdict)
+	for _, r := range v.Reasons {
+		fmt.Fprintf(env.Stdout, "  - %s\n", r)
+	}
+	if *summaryPath != "" {
+		s := &summary.Summary{
+			SchemaVersion: summary.SchemaVersion, DraconVersion: version(),
+			ScanID: scan.GetScanUuid(), StartedAt: scan.GetScanStartTime().AsTime(), FinishedAt: time.Now().UTC(),
+			Tags: scan.GetScanTags(), Verdict: v.Verdict, Reasons: v.Reasons, ExitCode: v.ExitCode,
+			Counts: summary.Count(results), Outputs: map[string]string{"summary": *summaryPath},
+		}
+		if err := summary.Write(*summaryPath, s); err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+	}
+	return v.ExitCode
+}

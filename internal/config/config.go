@@ -1,0 +1,242 @@
+// Package config reads and validates dracon.yaml. Everything is checked
+// before anything runs; an error names the key and its line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is dracon.yaml.
+type Config struct {
+	Version int `yaml:"version"`
+	// Producers by name; an empty map means "detect from the source tree".
+	Producers map[string]*Producer `yaml:"producers"`
+	Enrichers Enrichers            `yaml:"enrichers"`
+	Consumers Consumers            `yaml:"consumers"`
+	Gate      Gate                 `yaml:"gate"`
+	// Concurrency bounds how many producers run at once (0: number of CPUs).
+	Concurrency int `yaml:"concurrency"`
+
+	// Lines maps dotted keys ("producers.gosec.timeout") to their line,
+	// for errors found after decoding.
+	lines map[string]int
+}
+
+// Producer configures one producer.
+type Producer struct {
+	Enabled *bool    `yaml:"enabled"`
+	Args    []string `yaml:"args"`
+	// Paths are report files for import-only producers (sarif).
+	Paths        []string `yaml:"paths"`
+	Timeout      Duration `yaml:"timeout"`
+	Runner       string   `yaml:"runner"`
+	AllowFailure bool     `yaml:"allow_failure"`
+}
+
+// On reports whether the producer is enabled (the default).
+func (p *Producer) On() bool { return p == nil || p.Enabled == nil || *p.Enabled }
+
+// Enrichers configures the enrichment stage.
+type Enrichers struct {
+	Dedup Dedup `yaml:"dedup"`
+}
+
+// Dedup configures fingerprinting and the findings store.
+type Dedup struct {
+	Enabled *bool `yaml:"enabled"`
+	// Store is a SQLite file path (the default, under .dracon/).
+	Store string `yaml:"store"`
+}
+
+// Consumers configures the outputs.
+type Consumers struct {
+	SARIF  SARIF  `yaml:"sarif"`
+	Stdout Stdout `yaml:"stdout"`
+}
+
+// SARIF configures the SARIF file.
+type SARIF struct {
+	Enabled *bool  `yaml:"enabled"`
+	Path    string `yaml:"path"`
+}
+
+// Stdout configures the findings printed at the end of a run.
+type Stdout struct {
+	Format string `yaml:"format"` // table | json | none
+}
+
+// Gate configures the pass/fail verdict.
+type Gate struct {
+	// FailOn is the lowest severity that fails the run; "" or "none" never
+	// fails on findings.
+	FailOn string `yaml:"fail_on"`
+	// NewOnly fails only on findings not seen in an earlier scan.
+	NewOnly bool `yaml:"new_only"`
+}
+
+// Duration is a time.Duration written as "90s" or "5m".
+type Duration time.Duration
+
+// UnmarshalYAML reads "5m"-style durations.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration (e.g. 90s, 5m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Names of things a config may refer to, given by the caller so that this
+// package stays free of the registry.
+type Names struct {
+	Producers []string
+	// Resolve maps an alias to the producer's name.
+	Resolve func(string) (string, bool)
+}
+
+var (
+	severities = []string{"", "none", "info", "low", "medium", "high", "critical"}
+	runners    = []string{"", "local"}
+	formats    = []string{"", "table", "json", "none"}
+)
+
+// Load reads and validates a config file.
+func Load(path string, names Names) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data, names)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads and validates a config document.
+func Parse(data []byte, names Names) (*Config, error) {
+	c := &Config{}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 || len(root.Content) == 0 {
+		return c.defaults(), nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a typo is an error, not an ignored key
+	if err := dec.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, errors.New(strings.Join(te.Errors, "; "))
+		}
+		return nil, err
+	}
+	c.lines = map[string]int{}
+	collectLines(root.Content[0], "", c.lines)
+	if err := c.validate(names); err != nil {
+		return nil, err
+	}
+	return c.defaults(), nil
+}
+
+func (c *Config) defaults() *Config {
+	if c.Enrichers.Dedup.Store == "" {
+		c.Enrichers.Dedup.Store = ".dracon/findings.db"
+	}
+	if c.Consumers.SARIF.Path == "" {
+		c.Consumers.SARIF.Path = "dracon.sarif"
+	}
+	if c.Consumers.Stdout.Format == "" {
+		c.Consumers.Stdout.Format = "table"
+	}
+	return c
+}
+
+func (c *Config) validate(names Names) error {
+	var errs []string
+	add := func(key, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if l := c.lines[key]; l > 0 {
+			errs = append(errs, fmt.Sprintf("line %d: %s: %s", l, key, msg))
+		} else {
+			errs = append(errs, fmt.Sprintf("%s: %s", key, msg))
+		}
+	}
+	if c.Version != 0 && c.Version != 1 {
+		add("version", "unsupported version %d (this Dracon reads version 1)", c.Version)
+	}
+	resolved := map[string]*Producer{}
+	keys := make([]string, 0, len(c.Producers))
+	for k := range c.Producers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, name := range keys {
+		p := c.Producers[name]
+		key := "producers." + name
+		canonical, ok := names.Resolve(name)
+		if !ok {
+			add(key, "unknown producer %q (known: %s)", name, strings.Join(names.Producers, ", "))
+			continue
+		}
+		if _, dup := resolved[canonical]; dup {
+			add(key, "%s is configured twice (under another of its names)", canonical)
+		}
+		if p == nil {
+			p = &Producer{}
+		}
+		if !oneOf(p.Runner, runners) {
+			add(key+".runner", "runner %q is not available (use: local)", p.Runner)
+		}
+		resolved[canonical] = p
+	}
+	c.Producers = resolved
+	if !oneOf(strings.ToLower(c.Gate.FailOn), severities) {
+		add("gate.fail_on", "%q is not a severity (one of: %s)", c.Gate.FailOn, strings.Join(severities[1:], ", "))
+	}
+	if !oneOf(c.Consumers.Stdout.Format, formats) {
+		add("consumers.stdout.format", "%q is not a format (table, json, none)", c.Consumers.Stdout.Format)
+	}
+	if c.Concurrency < 0 {
+		add("concurrency", "must not be negative")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+func oneOf(s string, set []string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// collectLines records the line of every mapping key under a dotted path.
+func collectLines(n *yaml.Node, prefix string, out map[string]int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if prefix != "" {
+			key = prefix + "." + k.Value
+		}
+		out[key] = k.Line
+		collectLines(v, key, out)
+	}
+}

@@ -1,0 +1,97 @@
+// Package stdout prints findings for a person reading the log: a table
+// (the default) or JSON for scripts.
+package stdout
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/draconsec/dracon/internal/consumers"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Consumer prints findings to W.
+type Consumer struct {
+	W      io.Writer
+	Format string // "table" or "json"
+}
+
+func (c Consumer) String() string { return "stdout" }
+
+// Consume implements consumers.Consumer.
+func (c Consumer) Consume(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
+	switch c.Format {
+	case "json":
+		return writeJSON(c.W, results)
+	case "none":
+		return nil
+	default:
+		return WriteTable(c.W, results)
+	}
+}
+
+// WriteTable prints one line per finding, most severe first.
+func WriteTable(w io.Writer, results []*v1.EnrichedLaunchToolResponse) error {
+	findings := consumers.Flatten(results)
+	if len(findings) == 0 {
+		_, err := fmt.Fprintln(w, "No findings.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEVERITY\tTOOL\tRULE\tLOCATION\tTITLE\tSTATUS")
+	for _, f := range findings {
+		is := f.Issue.GetRawIssue()
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
+			SeverityName(is.GetSeverity()), f.Tool, is.GetRuleId(), is.GetTarget(), oneLine(is.GetTitle(), 70), status(f.Issue))
+	}
+	return tw.Flush()
+}
+
+func status(ei *v1.EnrichedIssue) string {
+	switch {
+	case ei.GetSuppressed():
+		return "suppressed"
+	case ei.GetIsNew():
+		return "new"
+	default:
+		return fmt.Sprintf("seen %dx", ei.GetCount())
+	}
+}
+
+// SeverityName is the short, upper-case name of a severity.
+func SeverityName(s v1.Severity) string {
+	return strings.TrimPrefix(s.String(), "SEVERITY_")
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, results []*v1.EnrichedLaunchToolResponse) error {
+	opts := protojson.MarshalOptions{Multiline: true, Indent: "  "}
+	if _, err := io.WriteString(w, "[\n"); err != nil {
+		return err
+	}
+	for i, r := range results {
+		b, err := opts.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			io.WriteString(w, ",\n")
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "\n]\n")
+	return err
+}

@@ -1,0 +1,107 @@
+// Package gate decides whether a run passes: findings at or above a
+// severity fail it, and so does any producer that did not run to the end
+// (fail closed), unless the config allows that producer to fail.
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// Verdicts.
+const (
+	Passed = "passed"
+	Failed = "failed"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitPass     = 0 // the gate passed
+	ExitFindings = 1 // policy failure: findings at or above the threshold
+	ExitError    = 2 // usage error, bad config, or a producer that failed
+)
+
+// Options configure the gate.
+type Options struct {
+	// FailOn is the lowest severity that fails; UNSPECIFIED never fails on findings.
+	FailOn v1.Severity
+	// NewOnly counts only findings no earlier scan saw.
+	NewOnly bool
+}
+
+// ProducerFailure is a producer that did not finish.
+type ProducerFailure struct {
+	Name, Reason string
+	Allowed      bool
+}
+
+// Verdict is the gate's decision.
+type Verdict struct {
+	Verdict  string
+	Reasons  []string
+	ExitCode int
+}
+
+// ParseSeverity reads a --fail-on value; "" and "none" mean never.
+func ParseSeverity(s string) (v1.Severity, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "none":
+		return v1.Severity_SEVERITY_UNSPECIFIED, nil
+	}
+	v, ok := v1.Severity_value["SEVERITY_"+strings.ToUpper(strings.TrimSpace(s))]
+	if !ok || v == 0 {
+		return 0, fmt.Errorf("%q is not a severity (none, info, low, medium, high, critical)", s)
+	}
+	return v1.Severity(v), nil
+}
+
+// Evaluate decides.
+func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailure, o Options) Verdict {
+	v := Verdict{Verdict: Passed, ExitCode: ExitPass}
+	sort.Slice(failures, func(i, j int) bool { return failures[i].Name < failures[j].Name })
+	for _, f := range failures {
+		if f.Allowed {
+			continue
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("producer %s failed: %s", f.Name, f.Reason))
+		v.Verdict, v.ExitCode = Failed, ExitError
+	}
+	if o.FailOn == v1.Severity_SEVERITY_UNSPECIFIED {
+		return v
+	}
+	bySev := map[v1.Severity]int{}
+	total := 0
+	for _, r := range results {
+		for _, is := range r.GetIssues() {
+			if is.GetSuppressed() || (o.NewOnly && !is.GetIsNew()) {
+				continue
+			}
+			if s := is.GetRawIssue().GetSeverity(); s >= o.FailOn {
+				bySev[s]++
+				total++
+			}
+		}
+	}
+	if total > 0 {
+		var parts []string
+		for s := v1.Severity_SEVERITY_CRITICAL; s >= o.FailOn; s-- {
+			if n := bySev[s]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, strings.TrimPrefix(s.String(), "SEVERITY_")))
+			}
+		}
+		what := "findings"
+		if o.NewOnly {
+			what = "new findings"
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d %s at or above %s (%s)", total, what,
+			strings.TrimPrefix(o.FailOn.String(), "SEVERITY_"), strings.Join(parts, ", ")))
+		v.Verdict = Failed
+		if v.ExitCode == ExitPass {
+			v.ExitCode = ExitFindings
+		}
+	}
+	return v
+}

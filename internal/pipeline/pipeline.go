@@ -1,0 +1,374 @@
+// Package pipeline plans and runs Dracon's stages: produce (in parallel),
+// parse, enrich, consume, gate. Each stage also runs alone from the CLI,
+// reading and writing the protobuf files this package writes.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/sarifout"
+	"github.com/draconsec/dracon/internal/consumers/stdout"
+	"github.com/draconsec/dracon/internal/enrichers"
+	"github.com/draconsec/dracon/internal/enrichers/dedup"
+	"github.com/draconsec/dracon/internal/enrichers/toolsuppress"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/produce"
+	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/registry"
+	"github.com/draconsec/dracon/internal/runner"
+	"github.com/draconsec/dracon/internal/store"
+	"github.com/draconsec/dracon/internal/summary"
+	"github.com/draconsec/dracon/internal/toolinstall"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// Options for a whole run.
+type Options struct {
+	Config      *config.Config
+	Source      string // folder to scan
+	Out         string // where dracon.sarif and summary.json go
+	RunRoot     string // runs go to RunRoot/<scan-id>; default .dracon/runs
+	Concurrency int    // 0: config, then number of CPUs
+	Log         io.Writer
+	Stdout      io.Writer
+	Runner      runner.Runner
+	Version     string
+	Getenv      func(string) string
+}
+
+// Result of a run.
+type Result struct {
+	Summary *summary.Summary
+	Results []*v1.EnrichedLaunchToolResponse
+}
+
+// planned is one producer to run with its config.
+type planned struct {
+	p   *producers.Producer
+	cfg *config.Producer
+}
+
+// Run runs the whole pipeline. The error is for the run itself breaking
+// (bad source folder, store unreachable); producer failures are reported
+// in the summary and decided by the gate.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	start := time.Now()
+	src, err := filepath.Abs(o.Source)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(src); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("source %s is not a folder", o.Source)
+	}
+	plan, err := Plan(o.Config, src)
+	if err != nil {
+		return nil, err
+	}
+	scan := NewScanInfo(src, start, o.Getenv)
+	runDir := filepath.Join(o.RunRoot, scan.ScanUuid)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Log, "dracon: scan %s of %s with %s\n", scan.ScanUuid, o.Source, names(plan))
+
+	outcomes := produceAll(ctx, o, plan, src, runDir)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("run cancelled: %w", ctx.Err())
+	}
+
+	var launches []*v1.LaunchToolResponse
+	var failures []gate.ProducerFailure
+	sum := &summary.Summary{
+		SchemaVersion: summary.SchemaVersion,
+		DraconVersion: o.Version,
+		ScanID:        scan.ScanUuid,
+		StartedAt:     start.UTC(),
+		Source:        o.Source,
+		Tags:          scan.ScanTags,
+		RunDir:        runDir,
+		Outputs:       map[string]string{},
+	}
+	for i, out := range outcomes {
+		pl := plan[i]
+		ps := summary.Producer{
+			Name: out.Producer, Status: string(out.Status), Reason: out.Reason,
+			AllowFailure: pl.cfg != nil && pl.cfg.AllowFailure,
+			DurationSeconds: out.Duration.Seconds(), Report: out.Report, Stderr: out.Stderr,
+		}
+		if out.Status == produce.Failed {
+			failures = append(failures, gate.ProducerFailure{Name: out.Producer, Reason: out.Reason, Allowed: ps.AllowFailure})
+		}
+		if out.Status == produce.OK {
+			lr := launch(scan, out, src)
+			if (lr.ToolVersion == "" || lr.ToolVersion == "dev") && pl.p.Tool != nil {
+				// Go-built scanners report "dev"; their binary knows better.
+				lr.ToolVersion = toolinstall.Inspect(ctx, pl.p).Version
+			}
+			ps.Findings, ps.ToolVersion = len(lr.Issues), lr.ToolVersion
+			launches = append(launches, lr)
+			if err := WriteProto(filepath.Join(runDir, out.Producer+".launch.pb"), lr); err != nil {
+				return nil, err
+			}
+		}
+		sum.Producers = append(sum.Producers, ps)
+	}
+
+	results, err := Enrich(ctx, o.Config, scan, launches)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if err := WriteProto(filepath.Join(runDir, r.OriginalResults.ToolName+".enriched.pb"), r); err != nil {
+			return nil, err
+		}
+	}
+
+	sarifPath := o.Config.Consumers.SARIF.Path
+	if !filepath.IsAbs(sarifPath) {
+		sarifPath = filepath.Join(o.Out, sarifPath)
+	}
+	var cons []consumers.Consumer
+	if on(o.Config.Consumers.SARIF.Enabled) {
+		cons = append(cons, sarifout.Consumer{Path: sarifPath, Version: o.Version})
+		sum.Outputs["sarif"] = sarifPath
+	}
+	cons = append(cons, stdout.Consumer{W: o.Stdout, Format: o.Config.Consumers.Stdout.Format})
+	for _, c := range cons {
+		if err := c.Consume(ctx, scan, results); err != nil {
+			// A consumer that fails must not hide the verdict: report it
+			// and fail closed.
+			failures = append(failures, gate.ProducerFailure{Name: "consumer " + c.String(), Reason: err.Error()})
+			fmt.Fprintf(o.Log, "dracon: consumer %s failed: %v\n", c, err)
+		}
+	}
+
+	failOn, err := gate.ParseSeverity(o.Config.Gate.FailOn)
+	if err != nil {
+		return nil, err
+	}
+	v := gate.Evaluate(results, failures, gate.Options{FailOn: failOn, NewOnly: o.Config.Gate.NewOnly})
+	sum.Verdict, sum.Reasons, sum.ExitCode = v.Verdict, v.Reasons, v.ExitCode
+	sum.Counts = summary.Count(results)
+	sum.FinishedAt = time.Now().UTC()
+	sumPath := filepath.Join(o.Out, "summary.json")
+	sum.Outputs["summary"] = sumPath
+	if err := summary.Write(sumPath, sum); err != nil {
+		return nil, err
+	}
+	if err := summary.Write(filepath.Join(runDir, "summary.json"), sum); err != nil {
+		return nil, err
+	}
+	return &Result{Summary: sum, Results: results}, nil
+}
+
+func (o *Options) defaults() {
+	if o.Config == nil {
+		o.Config, _ = config.Parse(nil, config.Names{})
+	}
+	if o.Source == "" {
+		o.Source = "."
+	}
+	if o.Out == "" {
+		o.Out = "."
+	}
+	if o.RunRoot == "" {
+		o.RunRoot = filepath.Join(".dracon", "runs")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Runner == nil {
+		o.Runner = runner.Local{}
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = o.Config.Concurrency
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = runtime.NumCPU()
+	}
+}
+
+// Plan picks the producers: those the config names (enabled), or, with
+// none named, those auto-detection finds in the source tree.
+func Plan(c *config.Config, src string) ([]planned, error) {
+	var plan []planned
+	if c != nil && len(c.Producers) > 0 {
+		for _, p := range registry.All() {
+			pc, ok := c.Producers[p.Name]
+			if ok && pc.On() {
+				plan = append(plan, planned{p: p, cfg: pc})
+			}
+		}
+		if len(plan) == 0 {
+			return nil, errors.New("every configured producer is disabled: nothing to run")
+		}
+		return plan, nil
+	}
+	found, err := Detect(src, registry.All())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range found {
+		plan = append(plan, planned{p: p})
+	}
+	if len(plan) == 0 {
+		return nil, fmt.Errorf("no producer applies to %s: no file matches any producer's patterns (name producers in dracon.yaml)", src)
+	}
+	return plan, nil
+}
+
+func names(plan []planned) string {
+	var n []string
+	for _, p := range plan {
+		n = append(n, p.p.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// produceAll runs the producers in parallel, at most o.Concurrency at once.
+func produceAll(ctx context.Context, o Options, plan []planned, src, runDir string) []produce.Outcome {
+	prog := newProgress(o.Log)
+	defer prog.close()
+	outcomes := make([]produce.Outcome, len(plan))
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	for i, pl := range plan {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				outcomes[i] = produce.Outcome{Producer: pl.p.Name, Status: produce.Failed, Reason: "cancelled"}
+				return
+			}
+			defer func() { <-sem }()
+			prog.start(pl.p.Name)
+			outcomes[i] = runOne(ctx, o.Runner, pl, src, runDir)
+			prog.finish(outcomes[i])
+		}()
+	}
+	wg.Wait()
+	return outcomes
+}
+
+func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string) produce.Outcome {
+	opts := produce.Options{Source: src, RunDir: runDir, Parse: func(b []byte) (*producers.Parsed, error) { return registry.Parse(pl.p, b) }}
+	if pl.cfg != nil {
+		opts.Args = pl.cfg.Args
+		opts.Timeout = time.Duration(pl.cfg.Timeout)
+	}
+	if pl.p.Tool != nil || pl.cfg == nil || len(pl.cfg.Paths) <= 1 {
+		if pl.cfg != nil && len(pl.cfg.Paths) == 1 {
+			opts.Report = abs(src, pl.cfg.Paths[0])
+		}
+		return produce.Run(ctx, r, pl.p, opts)
+	}
+	// An import-only producer with several report files: one outcome, all issues.
+	merged := produce.Outcome{Producer: pl.p.Name, Status: produce.OK, Parsed: &producers.Parsed{}}
+	for _, path := range pl.cfg.Paths {
+		opts.Report = abs(src, path)
+		out := produce.Run(ctx, r, pl.p, opts)
+		merged.Duration += out.Duration
+		if out.Status != produce.OK {
+			return out
+		}
+		merged.Report = strings.TrimPrefix(merged.Report+", "+out.Report, ", ")
+		merged.Parsed.Issues = append(merged.Parsed.Issues, out.Parsed.Issues...)
+		if merged.Parsed.ToolVersion == "" {
+			merged.Parsed.ToolVersion = out.Parsed.ToolVersion
+		}
+	}
+	return merged
+}
+
+func abs(src, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(src, p)
+}
+
+// launch builds a producer's LaunchToolResponse, with paths made relative
+// to the scanned folder: reports then read the same on every machine, and
+// findings keep their identity between checkouts in different places.
+func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolResponse {
+	target := src
+	if repo := scan.ScanTags["repository"]; repo != "" {
+		target = repo
+	}
+	for _, is := range out.Parsed.Issues {
+		if is.ToolName == "" {
+			is.ToolName = out.Producer
+		}
+		if is.Source == "" {
+			is.Source = target
+			if c := scan.ScanTags["commit"]; c != "" {
+				is.Source += "?ref=" + c
+			}
+		}
+		if l := is.Location; l != nil && l.Path != "" {
+			rel := l.Path
+			if filepath.IsAbs(rel) {
+				if r, err := filepath.Rel(src, rel); err == nil && !strings.HasPrefix(r, "..") {
+					rel = r
+				}
+			} else if !strings.Contains(rel, "://") && !strings.HasPrefix(rel, "pkg:") {
+				rel = filepath.Clean(rel) // "./app.py" and "app.py" are one file
+			}
+			if rel = filepath.ToSlash(rel); rel != l.Path {
+				is.Target = strings.Replace(is.Target, l.Path, rel, 1)
+				l.Path = rel
+			}
+		}
+	}
+	return &v1.LaunchToolResponse{
+		ScanInfo:    scan,
+		ToolName:    out.Producer,
+		Issues:      out.Parsed.Issues,
+		ScanTarget:  target,
+		ToolVersion: out.Parsed.ToolVersion,
+	}
+}
+
+// Enrich wraps parsed results and runs the enrichers: dedup against the
+// findings store, then the tools' own suppressions.
+func Enrich(ctx context.Context, c *config.Config, scan *v1.ScanInfo, launches []*v1.LaunchToolResponse) ([]*v1.EnrichedLaunchToolResponse, error) {
+	results := make([]*v1.EnrichedLaunchToolResponse, len(launches))
+	for i, l := range launches {
+		results[i] = enrichers.Wrap(l)
+	}
+	d := dedup.Enricher{}
+	if on(c.Enrichers.Dedup.Enabled) {
+		st, err := store.OpenSQLite(c.Enrichers.Dedup.Store)
+		if err != nil {
+			return nil, fmt.Errorf("findings store: %w", err)
+		}
+		defer st.Close()
+		d.Store = st
+	}
+	if err := enrichers.Run(ctx, scan, results, d, toolsuppress.Enricher{}); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func on(b *bool) bool { return b == nil || *b }

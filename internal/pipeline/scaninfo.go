@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"os/exec"
+	"strings"
+	"time"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// NewScanInfo names a scan: a fresh UUID, its start time, and tags
+// (repository, ref, commit, event) from the CI system's environment, or
+// from git when run by hand.
+func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.ScanInfo {
+	tags := map[string]string{}
+	set := func(k string, vals ...string) {
+		for _, v := range vals {
+			if v != "" {
+				tags[k] = v
+				return
+			}
+		}
+	}
+	if getenv("GITHUB_ACTIONS") == "true" {
+		tags["ci"] = "github"
+	} else if getenv("GITLAB_CI") == "true" {
+		tags["ci"] = "gitlab"
+	}
+	set("repository", getenv("GITHUB_REPOSITORY"), getenv("CI_PROJECT_PATH"))
+	set("ref", getenv("GITHUB_REF"), refFromGitLab(getenv))
+	set("commit", getenv("GITHUB_SHA"), getenv("CI_COMMIT_SHA"))
+	set("event", getenv("GITHUB_EVENT_NAME"), getenv("CI_PIPELINE_SOURCE"))
+	if tags["commit"] == "" {
+		set("commit", git(src, "rev-parse", "HEAD"))
+	}
+	if tags["ref"] == "" {
+		if b := git(src, "rev-parse", "--abbrev-ref", "HEAD"); b != "" && b != "HEAD" {
+			tags["ref"] = "refs/heads/" + b
+		}
+	}
+	if tags["event"] == "" {
+		tags["event"] = "manual"
+	}
+	return &v1.ScanInfo{
+		ScanUuid:      uuid.NewString(),
+		ScanStartTime: timestamppb.New(now),
+		ScanTags:      tags,
+	}
+}
+
+func refFromGitLab(getenv func(string) string) string {
+	if mr := getenv("CI_MERGE_REQUEST_IID"); mr != "" {
+		return "refs/merge-requests/" + mr + "/head"
+	}
+	if t := getenv("CI_COMMIT_TAG"); t != "" {
+		return "refs/tags/" + t
+	}
+	if b := getenv("CI_COMMIT_BRANCH"); b != "" {
+		return "refs/heads/" + b
+	}
+	return ""
+}
+
+func git(dir string, args ...string) string {
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

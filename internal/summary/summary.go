@@ -1,0 +1,99 @@
+// Package summary writes summary.json: what CI steps, dashboards and
+// Dracon's own checks read after a run. Its shape is documented in
+// docs/summary.md and versioned by SchemaVersion; fields are only ever
+// added within a version.
+package summary
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// SchemaVersion is the version of summary.json's shape.
+const SchemaVersion = 1
+
+// Summary is summary.json.
+type Summary struct {
+	SchemaVersion int               `json:"schema_version"`
+	DraconVersion string            `json:"dracon_version"`
+	ScanID        string            `json:"scan_id"`
+	StartedAt     time.Time         `json:"started_at"`
+	FinishedAt    time.Time         `json:"finished_at"`
+	Source        string            `json:"source"`
+	Tags          map[string]string `json:"tags"`
+	Verdict       string            `json:"verdict"`
+	Reasons       []string          `json:"reasons"`
+	ExitCode      int               `json:"exit_code"`
+	Counts        Counts            `json:"counts"`
+	Producers     []Producer        `json:"producers"`
+	Outputs       map[string]string `json:"outputs"`
+	RunDir        string            `json:"run_dir"`
+}
+
+// Counts of findings.
+type Counts struct {
+	Total      int            `json:"total"`
+	New        int            `json:"new"`
+	Suppressed int            `json:"suppressed"`
+	BySeverity map[string]int `json:"by_severity"`
+	ByTool     map[string]int `json:"by_tool"`
+}
+
+// Producer is one producer's status.
+type Producer struct {
+	Name            string  `json:"name"`
+	Status          string  `json:"status"` // ok | failed | skipped
+	Reason          string  `json:"reason,omitempty"`
+	AllowFailure    bool    `json:"allow_failure,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Findings        int     `json:"findings"`
+	ToolVersion     string  `json:"tool_version,omitempty"`
+	Report          string  `json:"report,omitempty"`
+	Stderr          string  `json:"stderr,omitempty"`
+}
+
+// Count fills Counts from enriched results.
+func Count(results []*v1.EnrichedLaunchToolResponse) Counts {
+	c := Counts{BySeverity: map[string]int{}, ByTool: map[string]int{}}
+	for _, s := range []v1.Severity{v1.Severity_SEVERITY_CRITICAL, v1.Severity_SEVERITY_HIGH, v1.Severity_SEVERITY_MEDIUM, v1.Severity_SEVERITY_LOW, v1.Severity_SEVERITY_INFO} {
+		c.BySeverity[strings.TrimPrefix(s.String(), "SEVERITY_")] = 0
+	}
+	for _, r := range results {
+		tool := r.GetOriginalResults().GetToolName()
+		c.ByTool[tool] += 0
+		for _, is := range r.GetIssues() {
+			c.Total++
+			c.ByTool[tool]++
+			c.BySeverity[strings.TrimPrefix(is.GetRawIssue().GetSeverity().String(), "SEVERITY_")]++
+			if is.GetIsNew() {
+				c.New++
+			}
+			if is.GetSuppressed() {
+				c.Suppressed++
+			}
+		}
+	}
+	return c
+}
+
+// Write writes s to path as indented JSON.
+func Write(path string, s *Summary) error {
+	sort.Slice(s.Producers, func(i, j int) bool { return s.Producers[i].Name < s.Producers[j].Name })
+	if s.Reasons == nil {
+		s.Reasons = []string{}
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,199 @@
+// Package toolinstall builds Go-based scanners at their pinned versions
+// into Dracon's tool cache, and reports which scanners a machine has.
+package toolinstall
+
+import (
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/draconsec/dracon/internal/producers"
+)
+
+// Installable reports whether Dracon can build p itself.
+func Installable(p *producers.Producer) bool {
+	return p.Tool != nil && (p.Tool.GoPackage != "")
+}
+
+// Install builds p's scanner into the cache unless the pinned version is
+// already there. Builds go to a temporary folder first so an interrupted
+// build never leaves a half-written binary where Locate would find it.
+func Install(ctx context.Context, p *producers.Producer, log io.Writer) (string, error) {
+	t := p.Tool
+	if !Installable(p) {
+		return "", fmt.Errorf("%s is not a Go program; install it with: %s", p.Name, t.Install)
+	}
+	dest := t.CachePath()
+	if st, err := os.Stat(dest); err == nil && !st.IsDir() {
+		fmt.Fprintf(log, "%s %s: already installed at %s\n", p.Name, t.Version, dest)
+		return dest, nil
+	}
+	dir := filepath.Dir(dest)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-"+t.Binary+"-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Fprintf(log, "%s %s: building %s (a first build can take minutes)\n", p.Name, t.Version, t.GoPackage)
+	var built string
+	if t.GoModule != nil {
+		built, err = buildInModule(ctx, t, tmp, log)
+	} else {
+		built, err = goInstall(ctx, t, tmp, log)
+	}
+	if err != nil {
+		return "", fmt.Errorf("installing %s %s: %w", p.Name, t.Version, err)
+	}
+	if err := os.Rename(built, filepath.Join(tmp, t.Binary)); err != nil {
+		return "", err
+	}
+	for _, a := range t.GoAssets {
+		if err := copyAsset(ctx, t, a, tmp); err != nil {
+			return "", fmt.Errorf("installing %s assets: %w", p.Name, err)
+		}
+	}
+	os.RemoveAll(dir) // a stale partial install
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(log, "%s %s: installed at %s\n", p.Name, t.Version, dest)
+	return dest, nil
+}
+
+func goInstall(ctx context.Context, t *producers.Tool, tmp string, log io.Writer) (string, error) {
+	bin := filepath.Join(tmp, "bin")
+	cmd := exec.CommandContext(ctx, "go", "install", t.GoPackage+"@"+t.Version)
+	cmd.Env = append(os.Environ(), "GOBIN="+bin, "GOFLAGS=-buildvcs=false")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	return filepath.Join(bin, filepath.Base(strings.TrimSuffix(t.GoPackage, "/"))), nil
+}
+
+// buildInModule builds a scanner as a tool of a throwaway module, for
+// scanners whose own go.mod `go install` refuses (replace directives) or
+// whose dependencies need pins the proxy serves.
+func buildInModule(ctx context.Context, t *producers.Tool, tmp string, log io.Writer) (string, error) {
+	mod := filepath.Join(tmp, "module")
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		return "", err
+	}
+	run := func(env []string, args ...string) error {
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(append(os.Environ(), "GOFLAGS=-buildvcs=false"), env...)
+		cmd.Stdout, cmd.Stderr = log, log
+		return cmd.Run()
+	}
+	if err := run(nil, "mod", "init", "dracon.local/tools/"+t.Binary); err != nil {
+		return "", err
+	}
+	for _, r := range t.GoModule.Require {
+		if err := run(nil, "mod", "edit", "-require="+r); err != nil {
+			return "", err
+		}
+	}
+	for _, r := range t.GoModule.Replace {
+		if err := run(nil, "mod", "edit", "-replace="+r); err != nil {
+			return "", err
+		}
+	}
+	if err := run(nil, "get", "-tool", t.GoPackage+"@"+t.Version); err != nil {
+		return "", err
+	}
+	out := filepath.Join(tmp, "built")
+	if err := run(t.GoModule.Env, "build", "-o", out, t.GoPackage); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// copyAsset copies a folder of the scanner's module (from the module
+// cache) beside the binary.
+func copyAsset(ctx context.Context, t *producers.Tool, folder, tmp string) error {
+	modPath := modulePath(t.GoPackage)
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", modPath+"@"+t.Version)
+	cmd.Dir = os.TempDir()
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("go mod download %s: %w", modPath, err)
+	}
+	var dir string
+	for _, line := range strings.Split(string(out), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, `"Dir":`) {
+			dir = strings.Trim(strings.TrimSpace(strings.TrimPrefix(line, `"Dir":`)), `",`)
+		}
+	}
+	if dir == "" {
+		return fmt.Errorf("module %s has no folder in the module cache", modPath)
+	}
+	return exec.CommandContext(ctx, "cp", "-r", filepath.Join(dir, folder), filepath.Join(tmp, folder)).Run()
+}
+
+// modulePath guesses the module of a package path: the path up to the
+// major-version element or the third element.
+func modulePath(pkg string) string {
+	parts := strings.Split(pkg, "/")
+	for i, p := range parts {
+		if i >= 3 && len(p) >= 2 && p[0] == 'v' && strings.Trim(p[1:], "0123456789") == "" {
+			return strings.Join(parts[:i+1], "/")
+		}
+	}
+	if len(parts) > 3 {
+		return strings.Join(parts[:3], "/")
+	}
+	return pkg
+}
+
+// Status is what a machine has of one scanner.
+type Status struct {
+	Path    string
+	Version string // as the binary says, or its Go module version
+	Err     error
+}
+
+// Inspect finds p's scanner and its version.
+func Inspect(ctx context.Context, p *producers.Producer) Status {
+	if p.Tool == nil {
+		return Status{Version: "built in"}
+	}
+	path, err := p.Tool.Locate()
+	if err != nil {
+		return Status{Err: err}
+	}
+	st := Status{Path: path}
+	// Go-built scanners often print "dev": their module version is the truth.
+	if bi, err := buildinfo.ReadFile(path); err == nil {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			st.Version = v
+			return st
+		}
+		for _, d := range bi.Deps { // built as a tool of another module
+			if d.Path == modulePath(p.Tool.GoPackage) {
+				st.Version = d.Version
+				return st
+			}
+		}
+	}
+	if len(p.Tool.VersionArgs) > 0 {
+		out, err := exec.CommandContext(ctx, path, p.Tool.VersionArgs...).CombinedOutput()
+		if err == nil {
+			line := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+			st.Version = line
+		}
+	}
+	if st.Version == "" {
+		st.Version = "unknown"
+	}
+	return st
+}
