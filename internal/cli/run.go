@@ -10,7 +10,6 @@ import (
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/pipeline"
-	"github.com/draconsec/dracon/internal/producers/registry"
 )
 
 type runOptions struct {
@@ -82,7 +81,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 // loadConfig reads --config, else dracon.yaml in the source folder or the
 // working folder; with none, it returns the defaults (auto-detection).
 func loadConfig(path, source string) (*config.Config, error) {
-	names := configNames()
+	names := pipeline.ConfigNames()
 	if path != "" {
 		return config.Load(path, names)
 	}
@@ -94,17 +93,4 @@ func loadConfig(path, source string) (*config.Config, error) {
 		}
 	}
 	return config.Parse(nil, names)
-}
-
-func configNames() config.Names {
-	return config.Names{
-		Producers: registry.Names(),
-		Resolve: func(n string) (string, bool) {
-			p, err := registry.Lookup(n)
-			if err != nil {
-				return "", false
-			}
-			return p.Name, true
-		},
-	}
 }

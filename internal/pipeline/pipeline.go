@@ -104,7 +104,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		pl := plan[i]
 		ps := summary.Producer{
 			Name: out.Producer, Status: string(out.Status), Reason: out.Reason,
-			AllowFailure: pl.cfg != nil && pl.cfg.AllowFailure,
+			AllowFailure:    pl.cfg != nil && pl.cfg.AllowFailure,
 			DurationSeconds: out.Duration.Seconds(), Report: out.Report, Stderr: out.Stderr,
 		}
 		if out.Status == produce.Failed {
@@ -372,3 +372,17 @@ func Enrich(ctx context.Context, c *config.Config, scan *v1.ScanInfo, launches [
 }
 
 func on(b *bool) bool { return b == nil || *b }
+
+// ConfigNames tells config validation which producer names exist.
+func ConfigNames() config.Names {
+	return config.Names{
+		Producers: registry.Names(),
+		Resolve: func(n string) (string, bool) {
+			p, err := registry.Lookup(n)
+			if err != nil {
+				return "", false
+			}
+			return p.Name, true
+		},
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/consumers"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"github.com/google/uuid"
 	"github.com/owenrumney/go-sarif/v2/sarif"
 )
 
@@ -104,16 +105,13 @@ func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 		WithRuleIndex(idx).
 		WithLevel(level(is.GetSeverity())).
 		WithMessage(sarif.NewTextMessage(message(is)))
-	if loc := location(is); loc != nil {
+	loc := location(is)
+	if loc != nil {
 		res.AddLocation(loc)
 	}
 	res.WithPartialFingerPrints(map[string]interface{}{"draconHash/v1": ei.GetHash()})
 	if ei.GetSuppressed() {
-		s := sarif.NewSuppression("external")
-		if r := ei.GetSuppressionReason(); r != "" {
-			s.WithJustifcation(r)
-		}
-		res.AddSuppression(s)
+		res.AddSuppression(suppression(ei, loc))
 	}
 	props := sarif.NewPropertyBag()
 	props.Add("dracon/new", ei.GetIsNew())
@@ -128,6 +126,23 @@ func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 	}
 	res.AttachPropertyBag(props)
 	rb.run.AddResult(res)
+}
+
+// suppression fills every field: go-sarif writes unset ones as null,
+// which the SARIF schema rejects.
+func suppression(ei *v1.EnrichedIssue, loc *sarif.Location) *sarif.Suppression {
+	if loc == nil {
+		loc = sarif.NewLocation()
+	}
+	reason := ei.GetSuppressionReason()
+	if reason == "" {
+		reason = "suppressed"
+	}
+	return sarif.NewSuppression("external").
+		WithStatus("accepted").
+		WithGuid(uuid.NewSHA1(uuid.NameSpaceOID, []byte("dracon/suppression/"+ei.GetHash())).String()).
+		WithLocation(loc).
+		WithJustifcation(reason)
 }
 
 func rule(id string, is *v1.Issue) *sarif.ReportingDescriptor {

@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/producers/bandit"
+	"github.com/draconsec/dracon/internal/producers/gosec"
+	"github.com/draconsec/dracon/internal/producers/producertest"
+	"github.com/draconsec/dracon/internal/schematest"
+	"github.com/draconsec/dracon/internal/summary"
+)
+
+func testConfig(t *testing.T, yaml string) *config.Config {
+	t.Helper()
+	c, err := config.Parse([]byte(yaml), ConfigNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enrichers.Dedup.Store = filepath.Join(t.TempDir(), "findings.db")
+	return c
+}
+
+func run(t *testing.T, c *config.Config, src string) (*Result, string) {
+	t.Helper()
+	out := t.TempDir()
+	var log bytes.Buffer
+	res, err := Run(context.Background(), Options{
+		Config: c, Source: src, Out: out, RunRoot: filepath.Join(out, "runs"), Log: &log, Version: "test",
+		Getenv: func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
+	}
+	return res, out
+}
+
+func findings(res *Result) []string {
+	var lines []string
+	for _, r := range res.Results {
+		for _, is := range r.Issues {
+			ri := is.RawIssue
+			lines = append(lines, fmt.Sprintf("%s %s %s:%d %s", ri.ToolName, ri.RuleId, ri.Location.GetPath(), ri.Location.GetStartLine(),
+				strings.TrimPrefix(ri.Severity.String(), "SEVERITY_")))
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// TestExamples runs the real gosec and bandit on examples/ (auto-detected)
+// and checks every finding, the summary, the SARIF, and dedup on a
+// second scan.
+func TestExamples(t *testing.T) {
+	producertest.RequireTool(t, gosec.Producer)
+	producertest.RequireTool(t, bandit.Producer)
+	c := testConfig(t, "gate:\n  fail_on: high\n")
+	res, out := run(t, c, "../../examples")
+
+	want := []string{
+		"bandit B301 pyapp/app.py:27 MEDIUM",
+		"bandit B303 pyapp/app.py:31 MEDIUM",
+		"bandit B307 pyapp/app.py:35 MEDIUM",
+		"bandit B403 pyapp/app.py:3 LOW",
+		"bandit B404 pyapp/app.py:5 LOW",
+		"bandit B506 pyapp/app.py:22 MEDIUM",
+		"bandit B602 pyapp/app.py:12 HIGH",
+		"gosec G104 goapp/main.go:20 LOW",
+		"gosec G104 goapp/main.go:28 LOW",
+		"gosec G104 goapp/main.go:50 LOW",
+		"gosec G114 goapp/main.go:50 MEDIUM",
+		"gosec G201 goapp/main.go:25 MEDIUM",
+		"gosec G204 goapp/main.go:19 MEDIUM",
+		"gosec G303 goapp/main.go:48 MEDIUM",
+		"gosec G306 goapp/main.go:48 MEDIUM",
+		"gosec G401 goapp/main.go:42 MEDIUM",
+		"gosec G402 goapp/main.go:35 HIGH",
+		"gosec G501 goapp/main.go:5 MEDIUM",
+		"gosec G701 goapp/main.go:26 HIGH",
+		"gosec G702 goapp/main.go:19 HIGH",
+		"gosec G705 goapp/main.go:20 MEDIUM",
+	}
+	if got := findings(res); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	var s summary.Summary
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Verdict != gate.Failed || s.ExitCode != gate.ExitFindings || s.Counts.Total != 21 || s.Counts.New != 21 ||
+		s.Counts.BySeverity["HIGH"] != 4 || s.Counts.ByTool["gosec"] != 14 || s.Counts.ByTool["bandit"] != 7 ||
+		len(s.Producers) != 2 || s.Producers[0].Status != "ok" || s.Producers[1].Status != "ok" || s.SchemaVersion != 1 {
+		t.Errorf("summary = %s", b)
+	}
+	if len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "4 findings at or above HIGH") {
+		t.Errorf("reasons = %q", s.Reasons)
+	}
+	sarif, err := os.ReadFile(filepath.Join(out, "dracon.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.ValidateSARIF(t, sarif)
+	for _, f := range []string{"gosec.report", "gosec.stderr", "gosec.launch.pb", "gosec.enriched.pb", "bandit.report", "bandit.enriched.pb", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(s.RunDir, f)); err != nil {
+			t.Errorf("run directory lacks %s", f)
+		}
+	}
+
+	// A second scan with the same store: nothing is new, so a gate on new
+	// findings passes.
+	c.Gate.NewOnly = true
+	res2, _ := run(t, c, "../../examples")
+	if s2 := res2.Summary; s2.Counts.New != 0 || s2.Verdict != gate.Passed || s2.ExitCode != 0 {
+		t.Errorf("second scan: new=%d verdict=%s reasons=%q", s2.Counts.New, s2.Verdict, s2.Reasons)
+	}
+	for _, r := range res2.Results {
+		for _, is := range r.Issues {
+			if is.Count != 2 || !is.FirstSeen.AsTime().Before(is.LastSeen.AsTime()) {
+				t.Fatalf("second scan: count=%d first=%v last=%v", is.Count, is.FirstSeen.AsTime(), is.LastSeen.AsTime())
+			}
+		}
+	}
+}
+
+// TestBrokenProducer: one producer's report cannot be parsed; it is
+// reported with tool, file and reason, its sibling's results are kept, and
+// the run fails closed unless the config allows that producer to fail.
+func TestBrokenProducer(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "codeql.sarif")
+	if err := os.WriteFile(bad, []byte(`{"version":"2.1.0","runs":[{"tool":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allow_failure=%v", allow), func(t *testing.T) {
+			producertest.RequireTool(t, bandit.Producer)
+			c := testConfig(t, fmt.Sprintf("producers:\n  sarif:\n    paths: [%q]\n    allow_failure: %v\n  bandit: {}\ngate:\n  fail_on: critical\n", bad, allow))
+			res, _ := run(t, c, "../../examples")
+			s := res.Summary
+			var sarifStatus, banditStatus summary.Producer
+			for _, p := range s.Producers {
+				switch p.Name {
+				case "sarif":
+					sarifStatus = p
+				case "bandit":
+					banditStatus = p
+				}
+			}
+			if sarifStatus.Status != "failed" || !strings.Contains(sarifStatus.Reason, "codeql.sarif") || !strings.Contains(sarifStatus.Reason, "byte") {
+				t.Errorf("sarif status = %+v", sarifStatus)
+			}
+			if banditStatus.Status != "ok" || banditStatus.Findings != 7 || s.Counts.Total != 7 {
+				t.Errorf("bandit status = %+v, total %d", banditStatus, s.Counts.Total)
+			}
+			wantExit, wantVerdict := gate.ExitError, gate.Failed
+			if allow {
+				wantExit, wantVerdict = gate.ExitPass, gate.Passed
+			}
+			if s.ExitCode != wantExit || s.Verdict != wantVerdict {
+				t.Errorf("exit %d verdict %s, want %d %s (reasons %q)", s.ExitCode, s.Verdict, wantExit, wantVerdict, s.Reasons)
+			}
+		})
+	}
+}
+
+// TestMissingScanner: a producer whose scanner is not installed is
+// skipped with the command that installs it, never silently.
+func TestMissingScanner(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("DRACON_TOOLS_DIR", t.TempDir())
+	c := testConfig(t, "producers:\n  bandit: {}\n")
+	res, _ := run(t, c, "../../examples")
+	p := res.Summary.Producers[0]
+	if p.Status != "skipped" || !strings.Contains(p.Reason, "apt-get install bandit") {
+		t.Errorf("bandit = %+v", p)
+	}
+}
