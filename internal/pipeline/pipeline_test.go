@@ -18,6 +18,7 @@ import (
 	"github.com/draconsec/dracon/internal/producers/producertest"
 	"github.com/draconsec/dracon/internal/schematest"
 	"github.com/draconsec/dracon/internal/summary"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func testConfig(t *testing.T, yaml string) *config.Config {
@@ -108,6 +109,17 @@ func TestExamples(t *testing.T) {
 	}
 	if len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "4 findings at or above HIGH") {
 		t.Errorf("reasons = %q", s.Reasons)
+	}
+	sumDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, err := jsonschema.NewCompiler().Compile("../../docs/summary.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(sumDoc); err != nil {
+		t.Errorf("summary.json does not match docs/summary.schema.json: %v", err)
 	}
 	sarif, err := os.ReadFile(filepath.Join(out, "dracon.sarif"))
 	if err != nil {
