@@ -43,7 +43,7 @@ func (t *Tool) Locate() (string, error) {
 
 // InstallHint is the one command that installs the tool.
 func (t *Tool) InstallHint(producer string) string {
-	if t.GoPackage != "" || t.GoModule != nil {
+	if t.GoPackage != "" || len(t.Npm) > 0 {
 		return "dracon tools install " + producer
 	}
 	return t.Install

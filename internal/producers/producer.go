@@ -69,6 +69,10 @@ type Tool struct {
 	// version list is refused, or their go.mod needs replacements): Dracon
 	// builds them in a throwaway module that requires them as a tool.
 	GoModule *GoModule
+	// Npm lists npm packages ("eslint@8.57.1") `dracon tools install`
+	// installs into the tool's cache folder, for scanners written in
+	// JavaScript; Binary is then looked up in its node_modules/.bin.
+	Npm []string
 	// GoAssets are folders of the Go module copied beside the installed
 	// binary, for scanners that read data files at run time (kics's queries).
 	GoAssets []string

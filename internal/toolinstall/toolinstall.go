@@ -17,7 +17,7 @@ import (
 
 // Installable reports whether Dracon can build p itself.
 func Installable(p *producers.Producer) bool {
-	return p.Tool != nil && (p.Tool.GoPackage != "")
+	return p.Tool != nil && (p.Tool.GoPackage != "" || len(p.Tool.Npm) > 0)
 }
 
 // Install builds p's scanner into the cache unless the pinned version is
@@ -26,7 +26,7 @@ func Installable(p *producers.Producer) bool {
 func Install(ctx context.Context, p *producers.Producer, log io.Writer) (string, error) {
 	t := p.Tool
 	if !Installable(p) {
-		return "", fmt.Errorf("%s is not a Go program; install it with: %s", p.Name, t.Install)
+		return "", fmt.Errorf("%s cannot be installed by Dracon; install it with: %s", p.Name, t.Install)
 	}
 	dest := t.CachePath()
 	if st, err := os.Stat(dest); err == nil && !st.IsDir() {
@@ -42,6 +42,17 @@ func Install(ctx context.Context, p *producers.Producer, log io.Writer) (string,
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	if len(t.Npm) > 0 {
+		if err := npmInstall(ctx, t, tmp, log); err != nil {
+			return "", fmt.Errorf("installing %s %s: %w", p.Name, t.Version, err)
+		}
+		os.RemoveAll(dir)
+		if err := os.Rename(tmp, dir); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(log, "%s %s: installed at %s\n", p.Name, t.Version, dest)
+		return dest, nil
+	}
 	fmt.Fprintf(log, "%s %s: building %s (a first build can take minutes)\n", p.Name, t.Version, t.GoPackage)
 	var built string
 	if t.GoModule != nil {
@@ -66,6 +77,20 @@ func Install(ctx context.Context, p *producers.Producer, log io.Writer) (string,
 	}
 	fmt.Fprintf(log, "%s %s: installed at %s\n", p.Name, t.Version, dest)
 	return dest, nil
+}
+
+// npmInstall installs a JavaScript scanner's packages into tmp and links
+// its executable where Locate looks.
+func npmInstall(ctx context.Context, t *producers.Tool, tmp string, log io.Writer) error {
+	fmt.Fprintf(log, "%s %s: npm install %s\n", t.Binary, t.Version, strings.Join(t.Npm, " "))
+	args := append([]string{"install", "--prefix", tmp, "--no-audit", "--no-fund", "--loglevel=error"}, t.Npm...)
+	cmd := exec.CommandContext(ctx, "npm", args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return err
+	}
+	// A relative link keeps working after the folder is renamed into place.
+	return os.Symlink(filepath.Join("node_modules", ".bin", t.Binary), filepath.Join(tmp, t.Binary))
 }
 
 func goInstall(ctx context.Context, t *producers.Tool, tmp string, log io.Writer) (string, error) {

@@ -9,15 +9,35 @@ import (
 
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/bandit"
+	"github.com/draconsec/dracon/internal/producers/brakeman"
+	"github.com/draconsec/dracon/internal/producers/eslint"
+	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
+	"github.com/draconsec/dracon/internal/producers/hadolint"
+	"github.com/draconsec/dracon/internal/producers/nuclei"
 	"github.com/draconsec/dracon/internal/producers/sarif"
+	"github.com/draconsec/dracon/internal/producers/semgrep"
+	"github.com/draconsec/dracon/internal/producers/shellcheck"
+	"github.com/draconsec/dracon/internal/producers/spotbugs"
+	"github.com/draconsec/dracon/internal/producers/trufflehog"
+	"github.com/draconsec/dracon/internal/producers/zap"
 )
 
 // all is the catalogue. Keep it sorted by name.
 var all = []*producers.Producer{
 	bandit.Producer,
+	brakeman.Producer,
+	eslint.Producer,
+	gitleaks.Producer,
 	gosec.Producer,
+	hadolint.Producer,
+	nuclei.Producer,
 	sarif.Producer,
+	semgrep.Producer,
+	shellcheck.Producer,
+	spotbugs.Producer,
+	trufflehog.Producer,
+	zap.Producer,
 }
 
 // All returns every producer, sorted by name.
@@ -59,9 +79,11 @@ func normalise(s string) string {
 
 // Parse reads a report of producer p. A SARIF report is read by the SARIF
 // importer whatever the tool, so every tool that can write SARIF is covered
-// without a second parser of its own.
+// without a second parser of its own. Secret scanners are the exception:
+// their SARIF snippets hold the secret itself, and only the tool's own
+// parser knows where to redact it.
 func Parse(p *producers.Producer, data []byte) (*producers.Parsed, error) {
-	if p.Name != sarif.Producer.Name && sarif.Sniff(data) {
+	if p.Name != sarif.Producer.Name && p.Kind != producers.Secrets && sarif.Sniff(data) {
 		return sarif.ParseAs(p.Name, data)
 	}
 	return p.Parse(data)
