@@ -12,6 +12,7 @@ import (
 	"github.com/draconsec/dracon/internal/bench/synth"
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/gosec"
+	"github.com/draconsec/dracon/internal/producers/producertest"
 	"github.com/draconsec/dracon/internal/producers/sarif"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"google.golang.org/protobuf/proto"
@@ -36,35 +37,23 @@ func BenchmarkSARIF100k(b *testing.B) {
 // marshals them as a LaunchToolResponse (what Dracon's gosec producer does).
 func BenchmarkGosec100k(b *testing.B) {
 	data := gosecInput()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
+	toProto := func(data []byte) (*producers.Parsed, error) {
 		got, err := gosec.Parse(data)
 		if err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
-		if len(got.Issues) != n {
-			b.Fatalf("%d issues", len(got.Issues))
-		}
-		if _, err := proto.Marshal(&v1.LaunchToolResponse{ToolName: "gosec", Issues: got.Issues}); err != nil {
-			b.Fatal(err)
-		}
+		_, err = proto.Marshal(&v1.LaunchToolResponse{ToolName: "gosec", Issues: got.Issues})
+		return got, err
 	}
-	b.ReportMetric(peakRatio(b, data, gosec.Parse), "peak/input")
+	benchParse(b, data, toProto)
 }
 
 func benchParse(b *testing.B, data []byte, parse producers.ParseFunc) {
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		got, err := parse(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(got.Issues) != n {
-			b.Fatalf("%d issues", len(got.Issues))
-		}
+	got, err := parse(data)
+	if err != nil || len(got.Issues) != n {
+		b.Fatalf("%v, want %d issues", err, n)
 	}
+	producertest.BenchParse(b, parse, data)
 	b.ReportMetric(peakRatio(b, data, parse), "peak/input")
 }
 

@@ -19,10 +19,10 @@ import (
 // list), so an empty file means the scanner did not finish.
 var ErrEmpty = errors.New("empty report: the scanner wrote nothing")
 
-// jsonOptions make the decoder as forgiving as real reports need: scanners
+// JSONOptions make the decoder as forgiving as real reports need: scanners
 // write keys in varying case, repeat keys, and copy source lines that are
 // not valid UTF-8 into their reports.
-var jsonOptions = json.JoinOptions(
+var JSONOptions = json.JoinOptions(
 	json.MatchCaseInsensitiveNames(true),
 	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
@@ -37,19 +37,32 @@ func DecodeJSON(tool string, data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &ParseError{Tool: tool, Offset: -1, Err: ErrEmpty}
 	}
-	if err := json.Unmarshal(data, v, jsonOptions); err != nil {
-		var syn *jsontext.SyntacticError
-		var sem *json.SemanticError
-		switch {
-		case errors.As(err, &syn):
-			return &ParseError{Tool: tool, Offset: syn.ByteOffset, Err: err}
-		case errors.As(err, &sem):
-			return &ParseError{Tool: tool, Offset: sem.ByteOffset, Err: err}
-		default:
-			return &ParseError{Tool: tool, Offset: -1, Err: err}
-		}
+	if err := json.Unmarshal(data, v, JSONOptions); err != nil {
+		return JSONError(tool, err)
 	}
 	return nil
+}
+
+// JSONError wraps a decoding error from the JSON decoder as a ParseError
+// that names the tool and the byte offset where decoding broke.
+func JSONError(tool string, err error) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		if pe.Tool == "" {
+			pe.Tool = tool
+		}
+		return pe
+	}
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	switch {
+	case errors.As(err, &syn):
+		return &ParseError{Tool: tool, Offset: syn.ByteOffset, Err: err}
+	case errors.As(err, &sem):
+		return &ParseError{Tool: tool, Offset: sem.ByteOffset, Err: err}
+	default:
+		return &ParseError{Tool: tool, Offset: -1, Err: err}
+	}
 }
 
 // Errorf builds a ParseError for a report that decoded but is not what the

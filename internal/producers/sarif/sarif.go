@@ -5,9 +5,10 @@ package sarif
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"regexp"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,11 +33,6 @@ var Producer = &producers.Producer{
 // The structs below hold only what Dracon reads. SARIF documents can be
 // large and deeply nested; decoding just these fields keeps parsing fast and
 // its memory close to the input's size.
-type log struct {
-	Version *string `json:"version"`
-	Runs    *[]run  `json:"runs"`
-}
-
 type run struct {
 	Tool      tool       `json:"tool"`
 	Results   []result   `json:"results"`
@@ -93,8 +89,8 @@ type result struct {
 	Level               string                `json:"level"`
 	Message             message               `json:"message"`
 	Locations           []location            `json:"locations"`
-	Fingerprints        map[string]flexString `json:"fingerprints"`
-	PartialFingerprints map[string]flexString `json:"partialFingerprints"`
+	Fingerprints        []keyValue // read by readResult, in document order
+	PartialFingerprints []keyValue
 	Suppressions        []suppression         `json:"suppressions"`
 	Properties          *propBag              `json:"properties"`
 }
@@ -186,31 +182,22 @@ func Parse(data []byte) (*producers.Parsed, error) {
 }
 
 // ParseAs reads a SARIF log on behalf of tool, for error messages.
+//
+// The log is read as a stream: each result becomes issues as soon as it is
+// decoded, so a log of 100,000 results never exists twice in memory (once
+// as decoded structs, once as issues).
 func ParseAs(toolName string, data []byte) (*producers.Parsed, error) {
-	var l log
-	if err := producers.DecodeJSON(toolName, data, &l); err != nil {
-		return nil, err
-	}
-	if l.Runs == nil {
-		return nil, producers.Errorf(toolName, `not a SARIF log: no "runs" array`)
-	}
-	if l.Version != nil && *l.Version != "2.1.0" {
-		return nil, producers.Errorf(toolName, "SARIF version %q is not supported (only 2.1.0)", *l.Version)
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &producers.ParseError{Tool: toolName, Offset: -1, Err: producers.ErrEmpty}
 	}
 	out := &producers.Parsed{}
-	n := 0
-	for i := range *l.Runs {
-		n += len((*l.Runs)[i].Results)
+	dec := jsontext.NewDecoder(bytes.NewReader(data), producers.JSONOptions)
+	sawRuns, err := readLog(dec, out)
+	if err != nil {
+		return nil, producers.JSONError(toolName, err)
 	}
-	out.Issues = make([]*v1.Issue, 0, n)
-	for i := range *l.Runs {
-		r := &(*l.Runs)[i]
-		if out.ToolVersion == "" {
-			out.ToolVersion = producers.FirstNonEmpty(r.Tool.Driver.SemanticVersion, r.Tool.Driver.Version)
-		}
-		if err := readRun(r, out); err != nil {
-			return nil, producers.Errorf(toolName, "run %d: %v", i, err)
-		}
+	if !sawRuns {
+		return nil, producers.Errorf(toolName, `not a SARIF log: no "runs" array`)
 	}
 	if toolName != name {
 		// A known tool's SARIF: its issues carry the producer's name, as its
@@ -222,68 +209,283 @@ func ParseAs(toolName string, data []byte) (*producers.Parsed, error) {
 	return out, nil
 }
 
-func readRun(r *run, out *producers.Parsed) error {
-	driver := &r.Tool.Driver
-	toolName := producers.FirstNonEmpty(driver.Name, driver.FullName, "sarif")
-	toolVersion := producers.FirstNonEmpty(driver.SemanticVersion, driver.Version)
-	byID := make(map[string]*rule, len(driver.Rules))
-	for i := range driver.Rules {
-		byID[driver.Rules[i].ID] = &driver.Rules[i]
+func expect(dec *jsontext.Decoder, kind jsontext.Kind, what string) error {
+	off := dec.InputOffset()
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
 	}
-	for i := range r.Results {
-		res := &r.Results[i]
-		if res.Kind == "pass" || res.Kind == "notApplicable" {
-			continue
-		}
-		ru := findRule(r, byID, res)
-		ruleID := res.RuleID
-		if ruleID == "" && res.Rule != nil {
-			ruleID = res.Rule.ID
-		}
-		if ruleID == "" && ru != nil {
-			ruleID = ru.ID
-		}
-		base := &v1.Issue{
-			Type:        ruleID,
-			RuleId:      ruleID,
-			Title:       title(res, ru),
-			Description: producers.FirstNonEmpty(res.Message.Text, res.Message.Markdown),
-			ToolName:    toolName,
-			ToolVersion: toolVersion,
-		}
-		base.Severity, base.Cvss = severity(res, ru)
-		base.Confidence = confidence(ru)
-		tags := tagsOf(res, ru)
-		base.Tags = tags
-		base.Cwe = cwesFromTags(tags)
-		if ru != nil && ru.HelpURI != "" {
-			base.References = []string{ru.HelpURI}
-		}
-		base.Fingerprint = fingerprint(res)
-		if len(res.Suppressions) > 0 {
-			s := res.Suppressions[0]
-			base.Annotations = map[string]string{
-				"sarif.suppression": producers.FirstNonEmpty(s.Kind, "unknown") + statusSuffix(s.Status),
-			}
-			if s.Justification != "" {
-				base.Annotations["sarif.suppression.justification"] = s.Justification
-			}
-		}
-		if len(res.Locations) == 0 {
-			base.Target = toolName
-			out.Issues = append(out.Issues, base)
-			continue
-		}
-		for j := range res.Locations {
-			iss := base
-			if j > 0 {
-				iss = cloneIssue(base)
-			}
-			setLocation(iss, &res.Locations[j], r.Artifacts)
-			out.Issues = append(out.Issues, iss)
-		}
+	if tok.Kind() != kind {
+		return &producers.ParseError{Offset: off, Err: fmt.Errorf("%s: want %v, found %v", what, kind, tok.Kind())}
 	}
 	return nil
+}
+
+// members calls fn for each member of the object that starts at the
+// decoder's position; fn must consume the member's value.
+func members(dec *jsontext.Decoder, what string, fn func(key string) error) error {
+	if err := expect(dec, '{', what); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if err := fn(tok.String()); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// elements calls fn for each element of the array at the decoder's position.
+func elements(dec *jsontext.Decoder, what string, fn func(i int) error) error {
+	if dec.PeekKind() == 'n' { // null: treat as empty
+		_, err := dec.ReadToken()
+		return err
+	}
+	if err := expect(dec, '[', what); err != nil {
+		return err
+	}
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+func readLog(dec *jsontext.Decoder, out *producers.Parsed) (bool, error) {
+	sawRuns := false
+	err := members(dec, "SARIF log", func(key string) error {
+		switch key {
+		case "version":
+			off := dec.InputOffset()
+			var v string
+			if err := json.UnmarshalDecode(dec, &v, producers.JSONOptions); err != nil {
+				return err
+			}
+			if v != "2.1.0" {
+				return &producers.ParseError{Offset: off, Err: fmt.Errorf("SARIF version %q is not supported (only 2.1.0)", v)}
+			}
+		case "runs":
+			sawRuns = true
+			return elements(dec, "runs", func(i int) error {
+				if err := readRun(dec, out); err != nil {
+					return fmt.Errorf("run %d: %w", i, err)
+				}
+				return nil
+			})
+		default:
+			return dec.SkipValue()
+		}
+		return nil
+	})
+	return sawRuns, err
+}
+
+// pending is a location that names its file by artifact index before the
+// run's artifacts were read.
+type pending struct {
+	issue *v1.Issue
+	loc   *location
+}
+
+func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
+	r := &run{}
+	var conv *converter
+	var early []result // results before the tool (rare): kept until it is known
+	var fixups []pending
+	sawArtifacts := false
+	err := members(dec, "run", func(key string) error {
+		switch key {
+		case "tool":
+			if err := json.UnmarshalDecode(dec, &r.Tool, producers.JSONOptions); err != nil {
+				return err
+			}
+			conv = newConverter(r)
+			if out.ToolVersion == "" {
+				out.ToolVersion = conv.toolVersion
+			}
+		case "artifacts":
+			sawArtifacts = true
+			return json.UnmarshalDecode(dec, &r.Artifacts, producers.JSONOptions)
+		case "results":
+			return elements(dec, "results", func(int) error {
+				var res result
+				if err := readResult(dec, &res); err != nil {
+					return err
+				}
+				if conv == nil {
+					early = append(early, res)
+					return nil
+				}
+				fixups = conv.convert(&res, out, sawArtifacts, fixups)
+				return nil
+			})
+		default:
+			return dec.SkipValue()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if conv == nil {
+		conv = newConverter(r)
+		if out.ToolVersion == "" {
+			out.ToolVersion = conv.toolVersion
+		}
+	}
+	for i := range early {
+		fixups = conv.convert(&early[i], out, true, fixups)
+	}
+	for _, f := range fixups {
+		setLocation(f.issue, f.loc, r.Artifacts)
+	}
+	return nil
+}
+
+// ruleFacts are what a rule says about every one of its results, worked
+// out once per rule rather than once per result: large logs have many
+// results per rule.
+type ruleFacts struct {
+	title      string
+	severity   v1.Severity
+	cvss       float64
+	confidence v1.Confidence
+	tags       []string
+	cwes       []int32
+	refs       []string
+}
+
+func factsOf(ru *rule) *ruleFacts {
+	f := &ruleFacts{}
+	if ru == nil {
+		f.severity = levelSeverity("")
+		return f
+	}
+	empty := &result{}
+	if ru.ShortDescription != nil && ru.ShortDescription.Text != "" {
+		f.title = ru.ShortDescription.Text
+	} else {
+		f.title = ru.Name
+	}
+	f.severity, f.cvss = severity(empty, ru)
+	f.confidence = confidence(ru)
+	f.tags = tagsOf(empty, ru)
+	f.cwes = cwesFromTags(f.tags)
+	if ru.HelpURI != "" {
+		f.refs = []string{ru.HelpURI}
+	}
+	return f
+}
+
+// converter turns one run's results into issues.
+type converter struct {
+	run         *run
+	toolName    string
+	toolVersion string
+	byID        map[string]*rule
+	facts       map[*rule]*ruleFacts
+}
+
+func newConverter(r *run) *converter {
+	driver := &r.Tool.Driver
+	c := &converter{
+		run:         r,
+		toolName:    producers.FirstNonEmpty(driver.Name, driver.FullName, "sarif"),
+		toolVersion: producers.FirstNonEmpty(driver.SemanticVersion, driver.Version),
+		byID:        make(map[string]*rule, len(driver.Rules)),
+		facts:       map[*rule]*ruleFacts{},
+	}
+	for i := range driver.Rules {
+		c.byID[driver.Rules[i].ID] = &driver.Rules[i]
+	}
+	return c
+}
+
+// convert appends res's issues to out. Locations that name their file
+// only by artifact index, before artifacts are known, are returned as
+// fixups for the end of the run.
+func (c *converter) convert(res *result, out *producers.Parsed, haveArtifacts bool, fixups []pending) []pending {
+	if res.Kind == "pass" || res.Kind == "notApplicable" {
+		return fixups
+	}
+	ru := findRule(c.run, c.byID, res)
+	f, ok := c.facts[ru]
+	if !ok {
+		f = factsOf(ru)
+		c.facts[ru] = f
+	}
+	ruleID := res.RuleID
+	if ruleID == "" && res.Rule != nil {
+		ruleID = res.Rule.ID
+	}
+	if ruleID == "" && ru != nil {
+		ruleID = ru.ID
+	}
+	base := &v1.Issue{
+		Type:        ruleID,
+		RuleId:      ruleID,
+		Title:       f.title,
+		Description: producers.FirstNonEmpty(res.Message.Text, res.Message.Markdown),
+		ToolName:    c.toolName,
+		ToolVersion: c.toolVersion,
+		Severity:    f.severity,
+		Cvss:        f.cvss,
+		Confidence:  f.confidence,
+		Tags:        f.tags,
+		Cwe:         f.cwes,
+		References:  f.refs,
+	}
+	if base.Title == "" {
+		base.Title = title(res, ru)
+	}
+	// The result's own level and properties override its rule's.
+	if res.Properties != nil || (res.Level != "" && f.cvss == 0) {
+		base.Severity, base.Cvss = severity(res, ru)
+	}
+	if res.Properties != nil && len(res.Properties.Tags) > 0 {
+		base.Tags = tagsOf(res, ru)
+		base.Cwe = cwesFromTags(base.Tags)
+	}
+	base.Fingerprint = fingerprint(res)
+	if len(res.Suppressions) > 0 {
+		s := res.Suppressions[0]
+		base.Annotations = map[string]string{
+			"sarif.suppression": producers.FirstNonEmpty(s.Kind, "unknown") + statusSuffix(s.Status),
+		}
+		if s.Justification != "" {
+			base.Annotations["sarif.suppression.justification"] = s.Justification
+		}
+	}
+	if len(res.Locations) == 0 {
+		base.Target = c.toolName
+		out.Issues = append(out.Issues, base)
+		return fixups
+	}
+	for j := range res.Locations {
+		iss := base
+		if j > 0 {
+			iss = cloneIssue(base)
+		}
+		l := &res.Locations[j]
+		setLocation(iss, l, c.run.Artifacts)
+		if !haveArtifacts && needsArtifact(l) {
+			fixups = append(fixups, pending{issue: iss, loc: l})
+		}
+		out.Issues = append(out.Issues, iss)
+	}
+	return fixups
+}
+
+func needsArtifact(l *location) bool {
+	p := l.Physical
+	return p != nil && p.Artifact != nil && p.Artifact.URI == "" && p.Artifact.Index != nil
 }
 
 func statusSuffix(s string) string {
@@ -444,18 +646,45 @@ func tagsOf(res *result, ru *rule) []string {
 	return tags
 }
 
-var cweTag = regexp.MustCompile(`(?i)cwe[-/:_ ]?(\d+)`)
-
+// cwesFromTags reads CWE numbers from tags such as "external/cwe/cwe-079"
+// (CodeQL), "CWE-79" or "cwe:79".
 func cwesFromTags(tags []string) []int32 {
-	var refs []string
+	var out []int32
 	for _, t := range tags {
-		if m := cweTag.FindStringSubmatch(t); m != nil {
-			refs = append(refs, m[1])
+		i := indexFold(t, "cwe")
+		if i < 0 {
+			continue
+		}
+		rest := t[i+3:]
+		if len(rest) > 0 && strings.IndexByte("-/:_ ", rest[0]) >= 0 {
+			rest = rest[1:]
+		}
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n > 0 {
+			out = append(out, producers.CWEs(rest[:n])...)
 		}
 	}
-	return producers.CWEs(refs...)
+	return out
 }
 
+// indexFold finds the last occurrence of lower-case word in s, ignoring case.
+func indexFold(s, word string) int {
+	for i := len(s) - len(word); i >= 0; i-- {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return i
+		}
+	}
+	return -1
+}
+
+// keyValue is one entry of a fingerprints object.
+type keyValue struct{ key, value string }
+
+// fingerprint joins the result's fingerprints (else its partial ones),
+// sorted by key, into one stable string.
 func fingerprint(res *result) string {
 	fp := res.Fingerprints
 	if len(fp) == 0 {
@@ -464,17 +693,20 @@ func fingerprint(res *result) string {
 	if len(fp) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(fp))
-	for k := range fp {
-		keys = append(keys, k)
+	sort.Slice(fp, func(i, j int) bool { return fp[i].key < fp[j].key })
+	n := 0
+	for _, e := range fp {
+		n += len(e.key) + len(e.value) + 2
 	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for i, k := range keys {
+	b.Grow(n)
+	for i, e := range fp {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		fmt.Fprintf(&b, "%s=%s", k, fp[k])
+		b.WriteString(e.key)
+		b.WriteByte('=')
+		b.WriteString(e.value)
 	}
 	return b.String()
 }
