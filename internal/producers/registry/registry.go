@@ -10,15 +10,19 @@ import (
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/bandit"
 	"github.com/draconsec/dracon/internal/producers/brakeman"
+	"github.com/draconsec/dracon/internal/producers/checkov"
 	"github.com/draconsec/dracon/internal/producers/eslint"
 	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
 	"github.com/draconsec/dracon/internal/producers/hadolint"
+	"github.com/draconsec/dracon/internal/producers/kics"
 	"github.com/draconsec/dracon/internal/producers/nuclei"
 	"github.com/draconsec/dracon/internal/producers/sarif"
 	"github.com/draconsec/dracon/internal/producers/semgrep"
 	"github.com/draconsec/dracon/internal/producers/shellcheck"
 	"github.com/draconsec/dracon/internal/producers/spotbugs"
+	"github.com/draconsec/dracon/internal/producers/tfsec"
+	"github.com/draconsec/dracon/internal/producers/trivy"
 	"github.com/draconsec/dracon/internal/producers/trufflehog"
 	"github.com/draconsec/dracon/internal/producers/zap"
 )
@@ -27,15 +31,19 @@ import (
 var all = []*producers.Producer{
 	bandit.Producer,
 	brakeman.Producer,
+	checkov.Producer,
 	eslint.Producer,
 	gitleaks.Producer,
 	gosec.Producer,
 	hadolint.Producer,
+	kics.Producer,
 	nuclei.Producer,
 	sarif.Producer,
 	semgrep.Producer,
 	shellcheck.Producer,
 	spotbugs.Producer,
+	tfsec.Producer,
+	trivy.Producer,
 	trufflehog.Producer,
 	zap.Producer,
 }

@@ -82,17 +82,17 @@ type propBag struct {
 }
 
 type result struct {
-	RuleID              string                `json:"ruleId"`
-	RuleIndex           *int                  `json:"ruleIndex"`
-	Rule                *ruleRef              `json:"rule"`
-	Kind                string                `json:"kind"`
-	Level               string                `json:"level"`
-	Message             message               `json:"message"`
-	Locations           []location            `json:"locations"`
+	RuleID              string     `json:"ruleId"`
+	RuleIndex           *int       `json:"ruleIndex"`
+	Rule                *ruleRef   `json:"rule"`
+	Kind                string     `json:"kind"`
+	Level               string     `json:"level"`
+	Message             message    `json:"message"`
+	Locations           []location `json:"locations"`
 	Fingerprints        []keyValue // read by readResult, in document order
 	PartialFingerprints []keyValue
-	Suppressions        []suppression         `json:"suppressions"`
-	Properties          *propBag              `json:"properties"`
+	Suppressions        []suppression `json:"suppressions"`
+	Properties          *propBag      `json:"properties"`
 }
 
 type ruleRef struct {
