@@ -9,10 +9,16 @@ import (
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
-// Annotation keys parsers set on a finding the tool itself suppressed.
+// Annotation keys parsers set on a finding the tool itself suppressed:
+// SARIF's suppression kind and justification, or, for tools with their own
+// ignore lists (Dependency-Check, safety, snyk, nancy), "suppressed" =
+// "true" with a reason or the tool's notes.
 const (
 	KeyKind          = "sarif.suppression"
 	KeyJustification = "sarif.suppression.justification"
+	KeySuppressed    = "suppressed"
+	KeyReason        = "suppression_reason"
+	KeyNotes         = "suppression_notes"
 )
 
 // Enricher marks tool-suppressed findings.
@@ -24,14 +30,21 @@ func (Enricher) String() string { return "tool suppressions" }
 func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
 	for _, r := range results {
 		for _, is := range r.GetIssues() {
-			kind := is.GetRawIssue().GetAnnotations()[KeyKind]
+			a := is.GetRawIssue().GetAnnotations()
+			kind := a[KeyKind]
+			if kind == "" && a[KeySuppressed] == "true" {
+				kind = "tool"
+			}
 			if kind == "" {
 				continue
 			}
 			is.Suppressed = true
 			reason := "suppressed in the tool's report (" + kind + ")"
-			if j := is.GetRawIssue().GetAnnotations()[KeyJustification]; j != "" {
-				reason += ": " + j
+			for _, k := range []string{KeyJustification, KeyReason, KeyNotes} {
+				if j := a[k]; j != "" {
+					reason += ": " + j
+					break
+				}
 			}
 			is.SuppressionReason = reason
 		}

@@ -10,20 +10,28 @@ import (
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/bandit"
 	"github.com/draconsec/dracon/internal/producers/brakeman"
+	"github.com/draconsec/dracon/internal/producers/cargoaudit"
 	"github.com/draconsec/dracon/internal/producers/checkov"
+	"github.com/draconsec/dracon/internal/producers/dependencycheck"
 	"github.com/draconsec/dracon/internal/producers/eslint"
 	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
 	"github.com/draconsec/dracon/internal/producers/hadolint"
 	"github.com/draconsec/dracon/internal/producers/kics"
+	"github.com/draconsec/dracon/internal/producers/nancy"
+	"github.com/draconsec/dracon/internal/producers/npmaudit"
 	"github.com/draconsec/dracon/internal/producers/nuclei"
+	"github.com/draconsec/dracon/internal/producers/pipaudit"
+	"github.com/draconsec/dracon/internal/producers/safety"
 	"github.com/draconsec/dracon/internal/producers/sarif"
 	"github.com/draconsec/dracon/internal/producers/semgrep"
 	"github.com/draconsec/dracon/internal/producers/shellcheck"
+	"github.com/draconsec/dracon/internal/producers/snyk"
 	"github.com/draconsec/dracon/internal/producers/spotbugs"
 	"github.com/draconsec/dracon/internal/producers/tfsec"
 	"github.com/draconsec/dracon/internal/producers/trivy"
 	"github.com/draconsec/dracon/internal/producers/trufflehog"
+	"github.com/draconsec/dracon/internal/producers/yarnaudit"
 	"github.com/draconsec/dracon/internal/producers/zap"
 )
 
@@ -31,20 +39,28 @@ import (
 var all = []*producers.Producer{
 	bandit.Producer,
 	brakeman.Producer,
+	cargoaudit.Producer,
 	checkov.Producer,
+	dependencycheck.Producer,
 	eslint.Producer,
 	gitleaks.Producer,
 	gosec.Producer,
 	hadolint.Producer,
 	kics.Producer,
+	nancy.Producer,
+	npmaudit.Producer,
 	nuclei.Producer,
+	pipaudit.Producer,
+	safety.Producer,
 	sarif.Producer,
 	semgrep.Producer,
 	shellcheck.Producer,
+	snyk.Producer,
 	spotbugs.Producer,
 	tfsec.Producer,
 	trivy.Producer,
 	trufflehog.Producer,
+	yarnaudit.Producer,
 	zap.Producer,
 }
 
