@@ -1,8 +1,45 @@
-GO ?= go
+# Dracon's developer entry points. `make demo` and `make test` are the two
+# commands the README promises work on a fresh machine that has Go.
+GO       ?= go
+BIN      := bin/dracon
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
+# The scanners the tests run for real that Dracon installs itself (Go
+# programs and npm packages), built once per machine into Dracon's tool
+# cache (~/.cache/dracon/tools/<name>/<version>). bandit and shellcheck come
+# from Debian's packages (.ci/run installs them).
+TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner syft eslint
 
-.PHONY: test build
+.PHONY: build demo test tools proto lint bench clean
+
 build:
-	$(GO) build -o bin/dracon ./cmd/dracon
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
 
-test:
-	$(GO) test ./...
+# Scan the bundled vulnerable app. The gate fails on purpose (exit code 1:
+# high-severity findings); any other non-zero code is a real error.
+demo: build
+	./$(BIN) tools install gosec
+	./$(BIN) run --source examples --fail-on high; code=$$?; \
+	  if [ $$code -eq 1 ]; then echo "make demo: the gate failed, as it should on examples/ (see dracon.sarif and summary.json)"; \
+	  elif [ $$code -ne 0 ]; then exit $$code; fi
+
+tools: build
+	./$(BIN) tools install $(TEST_TOOLS)
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -timeout 30m ./...
+
+proto:
+	protoc --plugin=protoc-gen-go=$$($(GO) tool -n protoc-gen-go) --go_out=. --go_opt=paths=source_relative proto/dracon/v1/*.proto
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+# Parser benchmarks, per core, as a table with their targets.
+bench:
+	$(GO) run ./internal/bench/cmd/benchtable
+
+clean:
+	rm -rf bin .dracon dracon.sarif summary.json

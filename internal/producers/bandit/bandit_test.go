@@ -32,3 +32,7 @@ func FuzzParse(f *testing.F) {
 	producertest.Seed(f, []string{"bandit"})
 	f.Fuzz(func(t *testing.T, data []byte) { producertest.FuzzParse(t, Parse, data) })
 }
+
+func BenchmarkParse(b *testing.B) {
+	producertest.BenchCorpusFile(b, Parse, "bandit/dd2.json")
+}

@@ -146,13 +146,7 @@ func BenchmarkParse(b *testing.B) {
 	if err != nil || len(got.Issues) != 2000 {
 		b.Fatalf("benchmark input: %v issues, %v", len(got.Issues), err)
 	}
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Parse(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	producertest.BenchParse(b, Parse, data)
 }
 
 // TestRealESLint runs the pinned ESLint (installed with Producer.Tool.Install)

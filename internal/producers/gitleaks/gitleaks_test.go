@@ -277,13 +277,7 @@ func BenchmarkParse(b *testing.B) {
 		big = append(big, items...)
 	}
 	data, _ = json.Marshal(big)
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Parse(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	producertest.BenchParse(b, Parse, data)
 }
 
 // TestRealGitleaks runs the pinned gitleaks on testdata/src and asserts

@@ -80,3 +80,7 @@ func TestRealGosec(t *testing.T) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func BenchmarkParse(b *testing.B) {
+	producertest.BenchCorpusFile(b, Parse, "gosec/many_vulns.json")
+}

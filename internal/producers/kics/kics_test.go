@@ -170,12 +170,7 @@ func BenchmarkParse(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, err := Parse(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	producertest.BenchParse(b, Parse, data)
 }
 
 // TestRealKics runs the pinned KICS on testdata/src (a Terraform file

@@ -136,3 +136,7 @@ func FuzzParse(f *testing.F) {
 	producertest.Seed(f, []string{"sarif"}, "testdata/*.sarif")
 	f.Fuzz(func(t *testing.T, data []byte) { producertest.FuzzParse(t, Parse, data) })
 }
+
+func BenchmarkParse(b *testing.B) {
+	producertest.BenchCorpusFile(b, Parse, "sarif/dependency_check.sarif")
+}

@@ -153,13 +153,7 @@ func BenchmarkParse(b *testing.B) {
 	}
 	sb.WriteString("]}")
 	data = []byte(sb.String())
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := Parse(data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	producertest.BenchParse(b, Parse, data)
 }
 
 // TestRealShellcheck runs ShellCheck on testdata/scripts: Args must find
