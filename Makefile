@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
 # programs and npm packages), built once per machine into Dracon's tool
 # cache (~/.cache/dracon/tools/<name>/<version>). bandit and shellcheck come
 # from Debian's packages (.ci/run installs them).
-TEST_TOOLS ?= gosec gitleaks tfsec kics trivy eslint
+TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft eslint
 
 .PHONY: build demo test tools proto lint bench clean
 

@@ -14,6 +14,7 @@ import (
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/producers/bandit"
+	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
 	"github.com/draconsec/dracon/internal/producers/producertest"
 	"github.com/draconsec/dracon/internal/schematest"
@@ -64,7 +65,12 @@ func findings(res *Result) []string {
 func TestExamples(t *testing.T) {
 	producertest.RequireTool(t, gosec.Producer)
 	producertest.RequireTool(t, bandit.Producer)
-	c := testConfig(t, "gate:\n  fail_on: high\n")
+	producertest.RequireTool(t, gitleaks.Producer)
+	c, err := config.Load("../../examples/dracon.yaml", ConfigNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enrichers.Dedup.Store = filepath.Join(t.TempDir(), "findings.db")
 	res, out := run(t, c, "../../examples")
 
 	want := []string{
@@ -107,8 +113,6 @@ func TestExamples(t *testing.T) {
 		s.SchemaVersion != 1 {
 		t.Errorf("summary = %s", b)
 	}
-	// Auto-detection picks gosec and bandit (and the scanners that apply to
-	// any tree, such as gitleaks); none of them may fail.
 	status := map[string]string{}
 	for _, p := range s.Producers {
 		status[p.Name] = p.Status
@@ -116,7 +120,7 @@ func TestExamples(t *testing.T) {
 			t.Errorf("producer %s failed: %s", p.Name, p.Reason)
 		}
 	}
-	if status["gosec"] != "ok" || status["bandit"] != "ok" {
+	if len(status) != 3 || status["gosec"] != "ok" || status["bandit"] != "ok" || status["gitleaks"] != "ok" {
 		t.Errorf("statuses = %v", status)
 	}
 	if len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "4 findings at or above HIGH") {

@@ -2,6 +2,10 @@
 package gosec
 
 import (
+	"bytes"
+
+	"github.com/draconsec/dracon/internal/producers/jsontok"
+	"github.com/go-json-experiment/json/jsontext"
 	"strconv"
 	"strings"
 
@@ -37,65 +41,110 @@ var Producer = &producers.Producer{
 	},
 }
 
-type report struct {
-	Issues  *[]issue         `json:"Issues"`
-	Errors  map[string][]any `json:"Golang errors"`
-	Stats   map[string]any   `json:"Stats"`
-	Version string           `json:"GosecVersion"`
-}
-
-type issue struct {
-	Severity   string `json:"severity"`
-	Confidence string `json:"confidence"`
-	CWE        *struct {
-		ID  string `json:"id"`
-		URL string `json:"url"`
-	} `json:"cwe"`
-	RuleID  string `json:"rule_id"`
-	Details string `json:"details"`
-	File    string `json:"file"`
-	Code    string `json:"code"`
-	Line    string `json:"line"`
-	Column  string `json:"column"`
-	NoSec   bool   `json:"nosec"`
-}
-
-// Parse reads gosec's JSON report (-fmt=json).
+// Parse reads gosec's JSON report (-fmt=json). The report is read token
+// by token: gosec reports of large monorepos run to 100,000 findings, and
+// each becomes an issue as soon as it is read.
 func Parse(data []byte) (*producers.Parsed, error) {
-	var r report
-	if err := producers.DecodeJSON(name, data, &r); err != nil {
-		return nil, err
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &producers.ParseError{Tool: name, Offset: -1, Err: producers.ErrEmpty}
 	}
-	if r.Issues == nil {
+	out := &producers.Parsed{}
+	dec := jsontok.NewDecoder(data)
+	sawIssues := false
+	cwes := map[string]cweInfo{}
+	err := jsontok.Members(dec, "gosec report", func(key string) error {
+		switch key {
+		case "Issues":
+			sawIssues = true
+			return jsontok.Elements(dec, "Issues", func(int) error {
+				is, err := readIssue(dec, cwes)
+				if err == nil {
+					out.Issues = append(out.Issues, is)
+				}
+				return err
+			})
+		case "GosecVersion":
+			return jsontok.String(dec, &out.ToolVersion)
+		}
+		return dec.SkipValue()
+	})
+	if err != nil {
+		return nil, producers.JSONError(name, err)
+	}
+	if !sawIssues {
 		return nil, producers.Errorf(name, `not a gosec JSON report: no "Issues" key`)
 	}
-	out := &producers.Parsed{ToolVersion: r.Version, Issues: make([]*v1.Issue, 0, len(*r.Issues))}
-	for _, is := range *r.Issues {
-		start, end := lineRange(is.Line)
-		loc := producers.Loc(is.File, start, end)
-		loc.StartColumn = int32(producers.Atoi(is.Column))
-		iss := &v1.Issue{
-			Target:         producers.Target(is.File, start, end),
-			Type:           is.RuleID,
-			RuleId:         is.RuleID,
-			Title:          is.Details,
-			Severity:       producers.SeverityFromText(is.Severity),
-			Confidence:     producers.ConfidenceFromText(is.Confidence),
-			Description:    is.Details,
-			ContextSegment: &is.Code,
-			Location:       loc,
-			ToolName:       name,
-			ToolVersion:    r.Version,
-		}
-		if is.CWE != nil {
-			iss.Cwe = producers.CWEs(is.CWE.ID)
-			if is.CWE.URL != "" {
-				iss.References = append(iss.References, is.CWE.URL)
-			}
-		}
-		out.Issues = append(out.Issues, iss)
+	for _, is := range out.Issues {
+		is.ToolVersion = out.ToolVersion
 	}
 	return out, nil
+}
+
+// cweInfo is shared by every issue of one CWE: the list and the link.
+type cweInfo struct {
+	ids  []int32
+	refs []string
+}
+
+func readIssue(dec *jsontext.Decoder, cwes map[string]cweInfo) (*v1.Issue, error) {
+	var sev, conf, file, code, line, column, cweID, cweURL string
+	iss := &v1.Issue{ToolName: name}
+	err := jsontok.Fields(dec, "issue", func(key string) error {
+		switch key {
+		case `"severity"`:
+			return jsontok.String(dec, &sev)
+		case `"confidence"`:
+			return jsontok.String(dec, &conf)
+		case `"rule_id"`:
+			return jsontok.String(dec, &iss.RuleId)
+		case `"details"`:
+			return jsontok.String(dec, &iss.Title)
+		case `"file"`:
+			return jsontok.String(dec, &file)
+		case `"code"`:
+			return jsontok.String(dec, &code)
+		case `"line"`:
+			return jsontok.Text(dec, &line)
+		case `"column"`:
+			return jsontok.Text(dec, &column)
+		case `"cwe"`:
+			if dec.PeekKind() == 'n' {
+				return dec.SkipValue()
+			}
+			return jsontok.Fields(dec, "cwe", func(key string) error {
+				switch key {
+				case `"id"`:
+					return jsontok.Text(dec, &cweID)
+				case `"url"`:
+					return jsontok.String(dec, &cweURL)
+				}
+				return dec.SkipValue()
+			})
+		}
+		return dec.SkipValue()
+	})
+	if err != nil {
+		return nil, err
+	}
+	start, end := lineRange(line)
+	iss.Type = iss.RuleId
+	iss.Severity = producers.SeverityFromText(sev)
+	iss.Confidence = producers.ConfidenceFromText(conf)
+	iss.Target = producers.Target(file, start, end)
+	iss.Location = &v1.Location{Path: file, StartLine: int32(start), EndLine: int32(max(end, start)), StartColumn: int32(producers.Atoi(column))}
+	iss.ContextSegment = &code
+	if cweID != "" {
+		c, ok := cwes[cweID+" "+cweURL]
+		if !ok {
+			c.ids = producers.CWEs(cweID)
+			if cweURL != "" {
+				c.refs = []string{cweURL}
+			}
+			cwes[cweID+" "+cweURL] = c
+		}
+		iss.Cwe, iss.References = c.ids, c.refs
+	}
+	return iss, nil
 }
 
 // lineRange reads gosec's "12" or "12-14".

@@ -12,15 +12,19 @@ import (
 	"github.com/draconsec/dracon/internal/producers/brakeman"
 	"github.com/draconsec/dracon/internal/producers/cargoaudit"
 	"github.com/draconsec/dracon/internal/producers/checkov"
+	"github.com/draconsec/dracon/internal/producers/cyclonedx"
 	"github.com/draconsec/dracon/internal/producers/dependencycheck"
 	"github.com/draconsec/dracon/internal/producers/eslint"
 	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
+	"github.com/draconsec/dracon/internal/producers/govulncheck"
+	"github.com/draconsec/dracon/internal/producers/grype"
 	"github.com/draconsec/dracon/internal/producers/hadolint"
 	"github.com/draconsec/dracon/internal/producers/kics"
 	"github.com/draconsec/dracon/internal/producers/nancy"
 	"github.com/draconsec/dracon/internal/producers/npmaudit"
 	"github.com/draconsec/dracon/internal/producers/nuclei"
+	"github.com/draconsec/dracon/internal/producers/osvscanner"
 	"github.com/draconsec/dracon/internal/producers/pipaudit"
 	"github.com/draconsec/dracon/internal/producers/safety"
 	"github.com/draconsec/dracon/internal/producers/sarif"
@@ -28,6 +32,7 @@ import (
 	"github.com/draconsec/dracon/internal/producers/shellcheck"
 	"github.com/draconsec/dracon/internal/producers/snyk"
 	"github.com/draconsec/dracon/internal/producers/spotbugs"
+	"github.com/draconsec/dracon/internal/producers/syft"
 	"github.com/draconsec/dracon/internal/producers/tfsec"
 	"github.com/draconsec/dracon/internal/producers/trivy"
 	"github.com/draconsec/dracon/internal/producers/trufflehog"
@@ -41,15 +46,19 @@ var all = []*producers.Producer{
 	brakeman.Producer,
 	cargoaudit.Producer,
 	checkov.Producer,
+	cyclonedx.Producer,
 	dependencycheck.Producer,
 	eslint.Producer,
 	gitleaks.Producer,
 	gosec.Producer,
+	govulncheck.Producer,
+	grype.Producer,
 	hadolint.Producer,
 	kics.Producer,
 	nancy.Producer,
 	npmaudit.Producer,
 	nuclei.Producer,
+	osvscanner.Producer,
 	pipaudit.Producer,
 	safety.Producer,
 	sarif.Producer,
@@ -57,6 +66,7 @@ var all = []*producers.Producer{
 	shellcheck.Producer,
 	snyk.Producer,
 	spotbugs.Producer,
+	syft.Producer,
 	tfsec.Producer,
 	trivy.Producer,
 	trufflehog.Producer,

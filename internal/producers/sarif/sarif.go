@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/jsontok"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -209,58 +210,9 @@ func ParseAs(toolName string, data []byte) (*producers.Parsed, error) {
 	return out, nil
 }
 
-func expect(dec *jsontext.Decoder, kind jsontext.Kind, what string) error {
-	off := dec.InputOffset()
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	if tok.Kind() != kind {
-		return &producers.ParseError{Offset: off, Err: fmt.Errorf("%s: want %v, found %v", what, kind, tok.Kind())}
-	}
-	return nil
-}
-
-// members calls fn for each member of the object that starts at the
-// decoder's position; fn must consume the member's value.
-func members(dec *jsontext.Decoder, what string, fn func(key string) error) error {
-	if err := expect(dec, '{', what); err != nil {
-		return err
-	}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		if err := fn(tok.String()); err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
-}
-
-// elements calls fn for each element of the array at the decoder's position.
-func elements(dec *jsontext.Decoder, what string, fn func(i int) error) error {
-	if dec.PeekKind() == 'n' { // null: treat as empty
-		_, err := dec.ReadToken()
-		return err
-	}
-	if err := expect(dec, '[', what); err != nil {
-		return err
-	}
-	for i := 0; dec.PeekKind() != ']'; i++ {
-		if err := fn(i); err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
-}
-
 func readLog(dec *jsontext.Decoder, out *producers.Parsed) (bool, error) {
 	sawRuns := false
-	err := members(dec, "SARIF log", func(key string) error {
+	err := jsontok.Members(dec, "SARIF log", func(key string) error {
 		switch key {
 		case "version":
 			off := dec.InputOffset()
@@ -273,7 +225,7 @@ func readLog(dec *jsontext.Decoder, out *producers.Parsed) (bool, error) {
 			}
 		case "runs":
 			sawRuns = true
-			return elements(dec, "runs", func(i int) error {
+			return jsontok.Elements(dec, "runs", func(i int) error {
 				if err := readRun(dec, out); err != nil {
 					return fmt.Errorf("run %d: %w", i, err)
 				}
@@ -300,7 +252,7 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 	var early []result // results before the tool (rare): kept until it is known
 	var fixups []pending
 	sawArtifacts := false
-	err := members(dec, "run", func(key string) error {
+	err := jsontok.Members(dec, "run", func(key string) error {
 		switch key {
 		case "tool":
 			if err := json.UnmarshalDecode(dec, &r.Tool, producers.JSONOptions); err != nil {
@@ -314,7 +266,7 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 			sawArtifacts = true
 			return json.UnmarshalDecode(dec, &r.Artifacts, producers.JSONOptions)
 		case "results":
-			return elements(dec, "results", func(int) error {
+			return jsontok.Elements(dec, "results", func(int) error {
 				var res result
 				if err := readResult(dec, &res); err != nil {
 					return err

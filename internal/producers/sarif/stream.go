@@ -1,9 +1,8 @@
 package sarif
 
 import (
-	"fmt"
-
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/jsontok"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -14,78 +13,17 @@ import (
 // suppressions, properties, logical locations) still go through the
 // decoder's reflection.
 
-// fields calls fn with each member name of the object at the decoder's
-// position, as raw JSON (quotes included, compared without allocating);
-// fn must consume the value.
-func fields(dec *jsontext.Decoder, what string, fn func(key string) error) error {
-	if err := expect(dec, '{', what); err != nil {
-		return err
-	}
-	for dec.PeekKind() != '}' {
-		k, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if err := fn(string(k)); err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken()
-	return err
-}
-
-func readString(dec *jsontext.Decoder, dst *string) error {
-	off := dec.InputOffset()
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
-	case '"':
-		*dst = tok.String()
-		return nil
-	case 'n':
-		return nil
-	}
-	return &producers.ParseError{Offset: off, Err: fmt.Errorf("want a string, found %v", tok.Kind())}
-}
-
-func readInt(dec *jsontext.Decoder) (int, bool, error) {
-	off := dec.InputOffset()
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return 0, false, err
-	}
-	switch tok.Kind() {
-	case '0':
-		n, err := tok.Int()
-		if err != nil {
-			return 0, false, &producers.ParseError{Offset: off, Err: err}
-		}
-		return int(n), true, nil
-	case 'n':
-		return 0, false, nil
-	}
-	return 0, false, &producers.ParseError{Offset: off, Err: fmt.Errorf("want a number, found %v", tok.Kind())}
-}
-
-func readIntInto(dec *jsontext.Decoder, dst *int) error {
-	n, _, err := readInt(dec)
-	*dst = n
-	return err
-}
-
 func readMessage(dec *jsontext.Decoder, m *message) error {
 	if dec.PeekKind() == 'n' {
 		_, err := dec.ReadToken()
 		return err
 	}
-	return fields(dec, "message", func(key string) error {
+	return jsontok.Fields(dec, "message", func(key string) error {
 		switch key {
 		case `"text"`:
-			return readString(dec, &m.Text)
+			return jsontok.String(dec, &m.Text)
 		case `"markdown"`:
-			return readString(dec, &m.Markdown)
+			return jsontok.String(dec, &m.Markdown)
 		}
 		return dec.SkipValue()
 	})
@@ -98,10 +36,10 @@ func readKeyValues(dec *jsontext.Decoder, dst *[]keyValue) error {
 		_, err := dec.ReadToken()
 		return err
 	}
-	return members(dec, "fingerprints", func(key string) error {
+	return jsontok.Members(dec, "fingerprints", func(key string) error {
 		if dec.PeekKind() == '"' {
 			var s string
-			if err := readString(dec, &s); err != nil {
+			if err := jsontok.String(dec, &s); err != nil {
 				return err
 			}
 			*dst = append(*dst, keyValue{key, s})
@@ -127,7 +65,7 @@ func readProps(dec *jsontext.Decoder, dst **propBag) error {
 	flex := func(f *flexString) error {
 		if dec.PeekKind() == '"' {
 			var s string
-			err := readString(dec, &s)
+			err := jsontok.String(dec, &s)
 			*f = flexString(s)
 			return err
 		}
@@ -137,12 +75,12 @@ func readProps(dec *jsontext.Decoder, dst **propBag) error {
 		}
 		return err
 	}
-	return fields(dec, "properties", func(key string) error {
+	return jsontok.Fields(dec, "properties", func(key string) error {
 		switch key {
 		case `"tags"`:
-			return elements(dec, "tags", func(int) error {
+			return jsontok.Elements(dec, "tags", func(int) error {
 				var t string
-				err := readString(dec, &t)
+				err := jsontok.String(dec, &t)
 				p.Tags = append(p.Tags, t)
 				return err
 			})
@@ -153,33 +91,33 @@ func readProps(dec *jsontext.Decoder, dst **propBag) error {
 		case `"cvssV3_baseScore"`:
 			return flex(&p.CVSS)
 		case `"precision"`:
-			return readString(dec, &p.Precision)
+			return jsontok.String(dec, &p.Precision)
 		case `"problem.severity"`:
-			return readString(dec, &p.ProblemSeverity)
+			return jsontok.String(dec, &p.ProblemSeverity)
 		}
 		return dec.SkipValue()
 	})
 }
 
 func readResult(dec *jsontext.Decoder, res *result) error {
-	return fields(dec, "result", func(key string) error {
+	return jsontok.Fields(dec, "result", func(key string) error {
 		switch key {
 		case `"ruleId"`:
-			return readString(dec, &res.RuleID)
+			return jsontok.String(dec, &res.RuleID)
 		case `"ruleIndex"`:
-			n, ok, err := readInt(dec)
+			n, ok, err := jsontok.Int(dec)
 			if ok {
 				res.RuleIndex = &n
 			}
 			return err
 		case `"kind"`:
-			return readString(dec, &res.Kind)
+			return jsontok.String(dec, &res.Kind)
 		case `"level"`:
-			return readString(dec, &res.Level)
+			return jsontok.String(dec, &res.Level)
 		case `"message"`:
 			return readMessage(dec, &res.Message)
 		case `"locations"`:
-			return elements(dec, "locations", func(int) error {
+			return jsontok.Elements(dec, "locations", func(int) error {
 				res.Locations = append(res.Locations, location{})
 				return readLocation(dec, &res.Locations[len(res.Locations)-1])
 			})
@@ -203,7 +141,7 @@ func readLocation(dec *jsontext.Decoder, l *location) error {
 		_, err := dec.ReadToken()
 		return err
 	}
-	return fields(dec, "location", func(key string) error {
+	return jsontok.Fields(dec, "location", func(key string) error {
 		switch key {
 		case `"physicalLocation"`:
 			if dec.PeekKind() == 'n' {
@@ -219,19 +157,19 @@ func readLocation(dec *jsontext.Decoder, l *location) error {
 }
 
 func readPhysical(dec *jsontext.Decoder, p *physical) error {
-	return fields(dec, "physicalLocation", func(key string) error {
+	return jsontok.Fields(dec, "physicalLocation", func(key string) error {
 		switch key {
 		case `"artifactLocation"`:
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
 			p.Artifact = &artifactLocation{}
-			return fields(dec, "artifactLocation", func(key string) error {
+			return jsontok.Fields(dec, "artifactLocation", func(key string) error {
 				switch key {
 				case `"uri"`:
-					return readString(dec, &p.Artifact.URI)
+					return jsontok.String(dec, &p.Artifact.URI)
 				case `"index"`:
-					n, ok, err := readInt(dec)
+					n, ok, err := jsontok.Int(dec)
 					if ok {
 						p.Artifact.Index = &n
 					}
@@ -251,16 +189,16 @@ func readPhysical(dec *jsontext.Decoder, p *physical) error {
 }
 
 func readRegion(dec *jsontext.Decoder, r *region) error {
-	return fields(dec, "region", func(key string) error {
+	return jsontok.Fields(dec, "region", func(key string) error {
 		switch key {
 		case `"startLine"`:
-			return readIntInto(dec, &r.StartLine)
+			return jsontok.IntInto(dec, &r.StartLine)
 		case `"endLine"`:
-			return readIntInto(dec, &r.EndLine)
+			return jsontok.IntInto(dec, &r.EndLine)
 		case `"startColumn"`:
-			return readIntInto(dec, &r.StartColumn)
+			return jsontok.IntInto(dec, &r.StartColumn)
 		case `"endColumn"`:
-			return readIntInto(dec, &r.EndColumn)
+			return jsontok.IntInto(dec, &r.EndColumn)
 		case `"snippet"`:
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
