@@ -1,0 +1,59 @@
+package gate
+
+import (
+	"strings"
+	"testing"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+func results(issues ...*v1.EnrichedIssue) []*v1.EnrichedLaunchToolResponse {
+	return []*v1.EnrichedLaunchToolResponse{{Issues: issues}}
+}
+
+func finding(sev v1.Severity, isNew, suppressed bool) *v1.EnrichedIssue {
+	return &v1.EnrichedIssue{RawIssue: &v1.Issue{Severity: sev}, IsNew: isNew, Suppressed: suppressed}
+}
+
+func TestEvaluate(t *testing.T) {
+	high, crit, low := v1.Severity_SEVERITY_HIGH, v1.Severity_SEVERITY_CRITICAL, v1.Severity_SEVERITY_LOW
+	for _, tc := range []struct {
+		name     string
+		res      []*v1.EnrichedLaunchToolResponse
+		failures []ProducerFailure
+		opts     Options
+		verdict  string
+		exit     int
+		reason   string
+	}{
+		{"no threshold", results(finding(crit, true, false)), nil, Options{}, Passed, ExitPass, ""},
+		{"below threshold", results(finding(low, true, false)), nil, Options{FailOn: high}, Passed, ExitPass, ""},
+		{"at threshold", results(finding(high, true, false), finding(crit, false, false)), nil, Options{FailOn: high}, Failed, ExitFindings, "2 findings at or above HIGH (1 CRITICAL, 1 HIGH)"},
+		{"suppressed ignored", results(finding(crit, true, true)), nil, Options{FailOn: high}, Passed, ExitPass, ""},
+		{"new only", results(finding(crit, false, false)), nil, Options{FailOn: high, NewOnly: true}, Passed, ExitPass, ""},
+		{"new only, one new", results(finding(crit, true, false)), nil, Options{FailOn: high, NewOnly: true}, Failed, ExitFindings, "1 new findings at or above HIGH"},
+		{"producer failed", nil, []ProducerFailure{{Name: "gosec", Reason: "exit 2"}}, Options{}, Failed, ExitError, "producer gosec failed: exit 2"},
+		{"producer failure allowed", nil, []ProducerFailure{{Name: "gosec", Reason: "exit 2", Allowed: true}}, Options{}, Passed, ExitPass, ""},
+		{"failure wins over findings", results(finding(crit, true, false)), []ProducerFailure{{Name: "bandit", Reason: "x"}}, Options{FailOn: high}, Failed, ExitError, "producer bandit failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Evaluate(tc.res, tc.failures, tc.opts)
+			if v.Verdict != tc.verdict || v.ExitCode != tc.exit || !strings.Contains(strings.Join(v.Reasons, "; "), tc.reason) {
+				t.Errorf("got %+v", v)
+			}
+		})
+	}
+}
+
+func TestParseSeverity(t *testing.T) {
+	for in, want := range map[string]v1.Severity{"": 0, "none": 0, "High": v1.Severity_SEVERITY_HIGH, " critical ": v1.Severity_SEVERITY_CRITICAL, "info": v1.Severity_SEVERITY_INFO} {
+		if got, err := ParseSeverity(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"severe", "unspecified", "5"} {
+		if _, err := ParseSeverity(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
