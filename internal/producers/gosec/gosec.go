@@ -89,8 +89,8 @@ type cweInfo struct {
 func readIssue(dec *jsontext.Decoder, cwes map[string]cweInfo) (*v1.Issue, error) {
 	var sev, conf, file, code, line, column, cweID, cweURL string
 	iss := &v1.Issue{ToolName: name}
-	err := jsontok.Fields(dec, "issue", func(key string) error {
-		switch key {
+	err := jsontok.Fields(dec, "issue", func(key []byte) error {
+		switch string(key) {
 		case `"severity"`:
 			return jsontok.String(dec, &sev)
 		case `"confidence"`:
@@ -111,8 +111,8 @@ func readIssue(dec *jsontext.Decoder, cwes map[string]cweInfo) (*v1.Issue, error
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
-			return jsontok.Fields(dec, "cwe", func(key string) error {
-				switch key {
+			return jsontok.Fields(dec, "cwe", func(key []byte) error {
+				switch string(key) {
 				case `"id"`:
 					return jsontok.Text(dec, &cweID)
 				case `"url"`:

@@ -69,9 +69,10 @@ func Elements(dec *jsontext.Decoder, what string, fn func(i int) error) error {
 }
 
 // Fields calls fn with each member name of the object at the decoder's
-// position, as raw JSON (quotes included, compared without allocating);
-// fn must consume the value.
-func Fields(dec *jsontext.Decoder, what string, fn func(key string) error) error {
+// position as raw JSON, quotes included, valid until the next read: fn
+// switches on string(key), which Go compares without allocating. fn must
+// consume the value.
+func Fields(dec *jsontext.Decoder, what string, fn func(key []byte) error) error {
 	if err := Expect(dec, '{', what); err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func Fields(dec *jsontext.Decoder, what string, fn func(key string) error) error
 		if err != nil {
 			return err
 		}
-		if err := fn(string(k)); err != nil {
+		if err := fn(k); err != nil {
 			return err
 		}
 	}
@@ -143,4 +144,47 @@ func Text(dec *jsontext.Decoder, dst *string) error {
 		return err
 	}
 	return String(dec, dst)
+}
+
+// Interner shares the strings a report repeats (rule ids, levels, file
+// paths, tags): each distinct value is allocated once, not once per
+// finding. It stops adding values past a bound, so a report of unique
+// strings costs no more than without it.
+type Interner struct {
+	m map[string]string
+}
+
+const internMax = 1 << 14
+
+// String reads a string through the interner (null leaves dst as it is).
+func (in *Interner) String(dec *jsontext.Decoder, dst *string) error {
+	if dec.PeekKind() != '"' {
+		return String(dec, dst)
+	}
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	raw := v[1 : len(v)-1]
+	if bytes.IndexByte(raw, '\\') >= 0 { // escaped: unquote, do not intern
+		b, err := jsontext.AppendUnquote(nil, v)
+		if err != nil {
+			return err
+		}
+		*dst = string(b)
+		return nil
+	}
+	if s, ok := in.m[string(raw)]; ok { // no allocation for the lookup
+		*dst = s
+		return nil
+	}
+	s := string(raw)
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if len(in.m) < internMax {
+		in.m[s] = s
+	}
+	*dst = s
+	return nil
 }

@@ -42,7 +42,7 @@ func TestReadObject(t *testing.T) {
 func TestErrorsCarryOffsets(t *testing.T) {
 	dec := NewDecoder([]byte(`{"a": 5}`))
 	var a string
-	err := Fields(dec, "doc", func(key string) error { return String(dec, &a) })
+	err := Fields(dec, "doc", func([]byte) error { return String(dec, &a) })
 	var pe *producers.ParseError
 	if !errors.As(err, &pe) || pe.Offset < 4 || pe.Offset > 6 || !strings.Contains(err.Error(), "want a string") {
 		t.Fatalf("err = %v", err)
@@ -51,5 +51,23 @@ func TestErrorsCarryOffsets(t *testing.T) {
 	err = Members(dec, "doc", func(string) error { return nil })
 	if !errors.As(err, &pe) || pe.Offset != 0 || !strings.Contains(err.Error(), "doc") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestInterner(t *testing.T) {
+	dec := NewDecoder([]byte(`["G104", "G104", "a\u00e9\"b", null]`))
+	var in Interner
+	var got []string
+	err := Elements(dec, "list", func(int) error {
+		s := "unset"
+		err := in.String(dec, &s)
+		got = append(got, s)
+		return err
+	})
+	if err != nil || len(got) != 4 || got[0] != "G104" || got[1] != "G104" || got[2] != "aé\"b" || got[3] != "unset" {
+		t.Fatalf("%v %q", err, got)
+	}
+	if len(in.m) != 1 {
+		t.Errorf("interned %d values, want 1 (escaped strings are not interned)", len(in.m))
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -251,6 +251,7 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 	var conv *converter
 	var early []result // results before the tool (rare): kept until it is known
 	var fixups []pending
+	var intern jsontok.Interner
 	sawArtifacts := false
 	err := jsontok.Members(dec, "run", func(key string) error {
 		switch key {
@@ -268,7 +269,7 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 		case "results":
 			return jsontok.Elements(dec, "results", func(int) error {
 				var res result
-				if err := readResult(dec, &res); err != nil {
+				if err := readResult(dec, &res, &intern); err != nil {
 					return err
 				}
 				if conv == nil {
@@ -645,7 +646,7 @@ func fingerprint(res *result) string {
 	if len(fp) == 0 {
 		return ""
 	}
-	sort.Slice(fp, func(i, j int) bool { return fp[i].key < fp[j].key })
+	slices.SortFunc(fp, func(a, b keyValue) int { return strings.Compare(a.key, b.key) })
 	n := 0
 	for _, e := range fp {
 		n += len(e.key) + len(e.value) + 2

@@ -18,8 +18,8 @@ func readMessage(dec *jsontext.Decoder, m *message) error {
 		_, err := dec.ReadToken()
 		return err
 	}
-	return jsontok.Fields(dec, "message", func(key string) error {
-		switch key {
+	return jsontok.Fields(dec, "message", func(key []byte) error {
+		switch string(key) {
 		case `"text"`:
 			return jsontok.String(dec, &m.Text)
 		case `"markdown"`:
@@ -55,7 +55,7 @@ func readKeyValues(dec *jsontext.Decoder, dst *[]keyValue) error {
 }
 
 // readProps reads a result's property bag: the few keys Dracon uses.
-func readProps(dec *jsontext.Decoder, dst **propBag) error {
+func readProps(dec *jsontext.Decoder, dst **propBag, in *jsontok.Interner) error {
 	if dec.PeekKind() == 'n' {
 		_, err := dec.ReadToken()
 		return err
@@ -75,12 +75,12 @@ func readProps(dec *jsontext.Decoder, dst **propBag) error {
 		}
 		return err
 	}
-	return jsontok.Fields(dec, "properties", func(key string) error {
-		switch key {
+	return jsontok.Fields(dec, "properties", func(key []byte) error {
+		switch string(key) {
 		case `"tags"`:
 			return jsontok.Elements(dec, "tags", func(int) error {
 				var t string
-				err := jsontok.String(dec, &t)
+				err := in.String(dec, &t)
 				p.Tags = append(p.Tags, t)
 				return err
 			})
@@ -99,11 +99,11 @@ func readProps(dec *jsontext.Decoder, dst **propBag) error {
 	})
 }
 
-func readResult(dec *jsontext.Decoder, res *result) error {
-	return jsontok.Fields(dec, "result", func(key string) error {
-		switch key {
+func readResult(dec *jsontext.Decoder, res *result, in *jsontok.Interner) error {
+	return jsontok.Fields(dec, "result", func(key []byte) error {
+		switch string(key) {
 		case `"ruleId"`:
-			return jsontok.String(dec, &res.RuleID)
+			return in.String(dec, &res.RuleID)
 		case `"ruleIndex"`:
 			n, ok, err := jsontok.Int(dec)
 			if ok {
@@ -111,15 +111,18 @@ func readResult(dec *jsontext.Decoder, res *result) error {
 			}
 			return err
 		case `"kind"`:
-			return jsontok.String(dec, &res.Kind)
+			return in.String(dec, &res.Kind)
 		case `"level"`:
-			return jsontok.String(dec, &res.Level)
+			return in.String(dec, &res.Level)
 		case `"message"`:
 			return readMessage(dec, &res.Message)
 		case `"locations"`:
 			return jsontok.Elements(dec, "locations", func(int) error {
+				if res.Locations == nil {
+					res.Locations = make([]location, 0, 1) // nearly always one
+				}
 				res.Locations = append(res.Locations, location{})
-				return readLocation(dec, &res.Locations[len(res.Locations)-1])
+				return readLocation(dec, &res.Locations[len(res.Locations)-1], in)
 			})
 		case `"fingerprints"`:
 			return readKeyValues(dec, &res.Fingerprints)
@@ -130,25 +133,26 @@ func readResult(dec *jsontext.Decoder, res *result) error {
 		case `"suppressions"`:
 			return json.UnmarshalDecode(dec, &res.Suppressions, producers.JSONOptions)
 		case `"properties"`:
-			return readProps(dec, &res.Properties)
+			return readProps(dec, &res.Properties, in)
 		}
 		return dec.SkipValue()
 	})
 }
 
-func readLocation(dec *jsontext.Decoder, l *location) error {
+func readLocation(dec *jsontext.Decoder, l *location, in *jsontok.Interner) error {
 	if dec.PeekKind() == 'n' {
 		_, err := dec.ReadToken()
 		return err
 	}
-	return jsontok.Fields(dec, "location", func(key string) error {
-		switch key {
+	return jsontok.Fields(dec, "location", func(key []byte) error {
+		switch string(key) {
 		case `"physicalLocation"`:
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
-			l.Physical = &physical{}
-			return readPhysical(dec, l.Physical)
+			b := &physicalBlock{}
+			l.Physical = &b.physical
+			return readPhysical(dec, b, in)
 		case `"logicalLocations"`:
 			return json.UnmarshalDecode(dec, &l.Logical, producers.JSONOptions)
 		}
@@ -156,18 +160,28 @@ func readLocation(dec *jsontext.Decoder, l *location) error {
 	})
 }
 
-func readPhysical(dec *jsontext.Decoder, p *physical) error {
-	return jsontok.Fields(dec, "physicalLocation", func(key string) error {
-		switch key {
+// physicalBlock holds a physical location and the parts it points to in
+// one allocation: a large log has one per result.
+type physicalBlock struct {
+	physical
+	artifact artifactLocation
+	region   region
+	snippet  message
+}
+
+func readPhysical(dec *jsontext.Decoder, b *physicalBlock, in *jsontok.Interner) error {
+	p := &b.physical
+	return jsontok.Fields(dec, "physicalLocation", func(key []byte) error {
+		switch string(key) {
 		case `"artifactLocation"`:
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
-			p.Artifact = &artifactLocation{}
-			return jsontok.Fields(dec, "artifactLocation", func(key string) error {
-				switch key {
+			p.Artifact = &b.artifact
+			return jsontok.Fields(dec, "artifactLocation", func(key []byte) error {
+				switch string(key) {
 				case `"uri"`:
-					return jsontok.String(dec, &p.Artifact.URI)
+					return in.String(dec, &p.Artifact.URI)
 				case `"index"`:
 					n, ok, err := jsontok.Int(dec)
 					if ok {
@@ -181,16 +195,16 @@ func readPhysical(dec *jsontext.Decoder, p *physical) error {
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
-			p.Region = &region{}
-			return readRegion(dec, p.Region)
+			p.Region = &b.region
+			return readRegion(dec, p.Region, &b.snippet)
 		}
 		return dec.SkipValue()
 	})
 }
 
-func readRegion(dec *jsontext.Decoder, r *region) error {
-	return jsontok.Fields(dec, "region", func(key string) error {
-		switch key {
+func readRegion(dec *jsontext.Decoder, r *region, snippet *message) error {
+	return jsontok.Fields(dec, "region", func(key []byte) error {
+		switch string(key) {
 		case `"startLine"`:
 			return jsontok.IntInto(dec, &r.StartLine)
 		case `"endLine"`:
@@ -203,7 +217,7 @@ func readRegion(dec *jsontext.Decoder, r *region) error {
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
-			r.Snippet = &message{}
+			r.Snippet = snippet
 			return readMessage(dec, r.Snippet)
 		}
 		return dec.SkipValue()
