@@ -43,6 +43,24 @@ func run(t *testing.T, c *config.Config, src string) (*Result, string) {
 	if err != nil {
 		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
 	}
+	// Progress: every producer that ran is logged starting and finishing
+	// with its duration and finding count.
+	for _, p := range res.Summary.Producers {
+		want := []string{"dracon: " + p.Name + " started"}
+		switch p.Status {
+		case "ok":
+			want = append(want, fmt.Sprintf("dracon: %s finished in ", p.Name), fmt.Sprintf(": %d findings", p.Findings))
+		case "failed":
+			want = append(want, "dracon: "+p.Name+" FAILED after ")
+		default:
+			want = append(want, "dracon: "+p.Name+" skipped: ")
+		}
+		for _, w := range want {
+			if !strings.Contains(log.String(), w) {
+				t.Errorf("log lacks %q:\n%s", w, log.String())
+			}
+		}
+	}
 	return res, out
 }
 
