@@ -18,7 +18,7 @@ build:
 # Scan the bundled vulnerable app. The gate fails on purpose (exit code 1:
 # high-severity findings); any other non-zero code is a real error.
 demo: build
-	./$(BIN) tools install gosec
+	./$(BIN) tools install gosec gitleaks
 	./$(BIN) run --source examples --fail-on high; code=$$?; \
 	  if [ $$code -eq 1 ]; then echo "make demo: the gate failed, as it should on examples/ (see dracon.sarif and summary.json)"; \
 	  elif [ $$code -ne 0 ]; then exit $$code; fi

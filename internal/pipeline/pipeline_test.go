@@ -99,6 +99,7 @@ func TestExamples(t *testing.T) {
 		"bandit B404 pyapp/app.py:5 LOW",
 		"bandit B506 pyapp/app.py:22 MEDIUM",
 		"bandit B602 pyapp/app.py:12 HIGH",
+		"gitleaks aws-access-token pyapp/settings.py:4 HIGH",
 		"gosec G104 goapp/main.go:20 LOW",
 		"gosec G104 goapp/main.go:28 LOW",
 		"gosec G104 goapp/main.go:50 LOW",
@@ -126,8 +127,8 @@ func TestExamples(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Verdict != gate.Failed || s.ExitCode != gate.ExitFindings || s.Counts.Total != 21 || s.Counts.New != 21 ||
-		s.Counts.BySeverity["HIGH"] != 4 || s.Counts.ByTool["gosec"] != 14 || s.Counts.ByTool["bandit"] != 7 ||
+	if s.Verdict != gate.Failed || s.ExitCode != gate.ExitFindings || s.Counts.Total != 22 || s.Counts.New != 22 ||
+		s.Counts.BySeverity["HIGH"] != 5 || s.Counts.ByTool["gitleaks"] != 1 || s.Counts.ByTool["gosec"] != 14 || s.Counts.ByTool["bandit"] != 7 ||
 		s.SchemaVersion != 1 {
 		t.Errorf("summary = %s", b)
 	}
@@ -141,8 +142,25 @@ func TestExamples(t *testing.T) {
 	if len(status) != 3 || status["gosec"] != "ok" || status["bandit"] != "ok" || status["gitleaks"] != "ok" {
 		t.Errorf("statuses = %v", status)
 	}
-	if len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "4 findings at or above HIGH") {
+	if len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "5 findings at or above HIGH") {
 		t.Errorf("reasons = %q", s.Reasons)
+	}
+	// The AWS key in examples/pyapp/settings.py reaches no output and no
+	// file of the run: not the SARIF, the summary, the protobuf files, nor
+	// gitleaks' own report (it runs with --redact).
+	const secret = "AKIAQ2DRACONDEMOFAKE"
+	err = filepath.Walk(out, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(secret)) {
+			t.Errorf("%s holds the secret", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	sumDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
