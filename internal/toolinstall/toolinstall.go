@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
@@ -180,6 +181,17 @@ func modulePath(pkg string) string {
 	return pkg
 }
 
+var versionPattern = regexp.MustCompile(`v?\d+\.\d+(\.\d+)?([-+.][0-9A-Za-z.]+)?`)
+
+// versionIn finds the version in what a scanner prints for --version
+// ("bandit 1.6.2", "ShellCheck ... version: 0.9.0"), else its first line.
+func versionIn(out string) string {
+	if v := versionPattern.FindString(out); v != "" {
+		return v
+	}
+	return strings.TrimSpace(strings.SplitN(out, "\n", 2)[0])
+}
+
 // Status is what a machine has of one scanner.
 type Status struct {
 	Path    string
@@ -213,8 +225,7 @@ func Inspect(ctx context.Context, p *producers.Producer) Status {
 	if len(p.Tool.VersionArgs) > 0 {
 		out, err := exec.CommandContext(ctx, path, p.Tool.VersionArgs...).CombinedOutput()
 		if err == nil {
-			line := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-			st.Version = line
+			st.Version = versionIn(string(out))
 		}
 	}
 	if st.Version == "" {
