@@ -93,9 +93,10 @@ func VersionOf(purl string) string {
 // versions a scanner lists: numbers compare as numbers, and a letter part
 // where the other version has a number or has ended ("1.0.0rc1", "2.0.0-beta")
 // is a pre-release and sorts first.
-func VersionLess(a, b string) bool { return compareVersions(a, b) < 0 }
+func VersionLess(a, b string) bool { return CompareVersions(a, b) < 0 }
 
-func compareVersions(a, b string) int {
+// CompareVersions orders two versions: -1, 0 or 1.
+func CompareVersions(a, b string) int {
 	a = trimV(a)
 	b = trimV(b)
 	for {
@@ -104,6 +105,12 @@ func compareVersions(a, b string) int {
 		switch {
 		case ta == "" && tb == "":
 			return 0
+		case ta == "" && strings.Trim(tb, "0") == "":
+			b = rb // "3.2" equals "3.2.0"
+			continue
+		case tb == "" && strings.Trim(ta, "0") == "":
+			a = ra
+			continue
 		case ta == "":
 			if isAlpha(tb) {
 				return 1 // b is a pre-release of a

@@ -123,26 +123,9 @@ func exists(p string) bool {
 // URIs the formatter writes (file:///abs/path%20with%20spaces.js) turned
 // back into paths.
 func Parse(data []byte) (*producers.Parsed, error) {
-	got, err := sarif.ParseAs(name, data)
+	got, err := sarif.ParseOwn(name, "ESLint", data)
 	if err != nil {
 		return nil, err
-	}
-	var log struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Name string `json:"name"`
-				} `json:"driver"`
-			} `json:"tool"`
-		} `json:"runs"`
-	}
-	if err := producers.DecodeJSON(name, data, &log); err != nil {
-		return nil, err
-	}
-	for i, r := range log.Runs {
-		if !strings.EqualFold(r.Tool.Driver.Name, "ESLint") {
-			return nil, producers.Errorf(name, "run %d is %q's, not ESLint's", i, r.Tool.Driver.Name)
-		}
 	}
 	for _, is := range got.Issues {
 		loc := is.GetLocation()

@@ -278,26 +278,9 @@ func annotate(iss *v1.Issue, commit, date string, entropy float64) {
 // partialFingerprints: commit, author, email, date, commit message) is
 // replaced. Severity is HIGH as for the JSON report.
 func parseSARIF(data []byte) (*producers.Parsed, error) {
-	got, err := sarif.ParseAs(name, data)
+	got, err := sarif.ParseOwn(name, "gitleaks", data)
 	if err != nil {
 		return nil, err
-	}
-	var log struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Name string `json:"name"`
-				} `json:"driver"`
-			} `json:"tool"`
-		} `json:"runs"`
-	}
-	if err := producers.DecodeJSON(name, data, &log); err != nil {
-		return nil, err
-	}
-	for i, r := range log.Runs {
-		if !strings.EqualFold(r.Tool.Driver.Name, "gitleaks") {
-			return nil, producers.Errorf(name, "SARIF run %d is %q's, not gitleaks'", i, r.Tool.Driver.Name)
-		}
 	}
 	for _, is := range got.Issues {
 		secret := is.GetContextSegment()

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -832,10 +833,10 @@ func fixedAfter(e *entry, mod, version string) string {
 			in := false
 			for _, ev := range r.Events {
 				if ev.Introduced != nil {
-					in = compareVersions(*ev.Introduced, version) <= 0
+					in = depkit.CompareVersions(*ev.Introduced, version) <= 0
 				}
 				if ev.Fixed != nil && in {
-					if compareVersions(version, *ev.Fixed) < 0 {
+					if depkit.CompareVersions(version, *ev.Fixed) < 0 {
 						return "v" + strings.TrimPrefix(*ev.Fixed, "v")
 					}
 					in = false
@@ -844,39 +845,4 @@ func fixedAfter(e *entry, mod, version string) string {
 		}
 	}
 	return ""
-}
-
-// compareVersions orders semantic versions ("v1.19.0", "1.18.9",
-// "0.3.7-rc.1", "0"); enough for OSV ranges, not a full SemVer parser.
-func compareVersions(a, b string) int {
-	a, b = strings.TrimPrefix(a, "v"), strings.TrimPrefix(b, "v")
-	a, _, _ = strings.Cut(a, "+")
-	b, _, _ = strings.Cut(b, "+")
-	ca, pa, _ := strings.Cut(a, "-")
-	cb, pb, _ := strings.Cut(b, "-")
-	na, nb := strings.Split(ca, "."), strings.Split(cb, ".")
-	for i := 0; i < max(len(na), len(nb)); i++ {
-		var x, y int
-		if i < len(na) {
-			x, _ = strconv.Atoi(na[i])
-		}
-		if i < len(nb) {
-			y, _ = strconv.Atoi(nb[i])
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case pa == pb:
-		return 0
-	case pa == "":
-		return 1
-	case pb == "":
-		return -1
-	}
-	return strings.Compare(pa, pb)
 }

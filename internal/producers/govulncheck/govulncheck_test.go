@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	"github.com/draconsec/dracon/internal/producers/producertest"
 	"github.com/draconsec/dracon/internal/producers/sarif"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -131,7 +132,7 @@ func TestCompareVersions(t *testing.T) {
 		{"0", "1.0.0", -1}, {"v1.19.0", "1.19.4", -1}, {"1.19.4", "v1.19.4", 0},
 		{"1.0.0-rc.1", "1.0.0", -1}, {"1.10.0", "1.9.0", 1}, {"2.0.0+incompatible", "2.0.0", 0},
 	} {
-		if got := compareVersions(tc.a, tc.b); got != tc.want {
+		if got := depkit.CompareVersions(tc.a, tc.b); got != tc.want {
 			t.Errorf("compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}

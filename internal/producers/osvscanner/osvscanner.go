@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -484,11 +485,11 @@ func fixedVersion(v *vuln, pkg, version string) string {
 			in := false
 			for _, ev := range r.Events {
 				if ev.Introduced != nil {
-					in = version == "" || compareVersions(*ev.Introduced, version) <= 0
+					in = version == "" || depkit.CompareVersions(*ev.Introduced, version) <= 0
 				}
 				if ev.Fixed != nil {
 					fixes = append(fixes, *ev.Fixed)
-					if in && version != "" && compareVersions(version, *ev.Fixed) < 0 {
+					if in && version != "" && depkit.CompareVersions(version, *ev.Fixed) < 0 {
 						return *ev.Fixed
 					}
 					in = false
@@ -500,76 +501,6 @@ func fixedVersion(v *vuln, pkg, version string) string {
 		return fixes[0]
 	}
 	return ""
-}
-
-// compareVersions orders versions such as "4.17.11", "v1.2.0", "3.2",
-// "1.0.0-rc.1" or "2.1.post1": numeric parts numerically, a pre-release
-// before its release. Good enough to pick the right range, not a full
-// implementation of every ecosystem's rules.
-func compareVersions(a, b string) int {
-	a, b = strings.TrimPrefix(a, "v"), strings.TrimPrefix(b, "v")
-	a, _, _ = strings.Cut(a, "+")
-	b, _, _ = strings.Cut(b, "+")
-	pa, pb := parts(a), parts(b)
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y part
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if c := x.compare(y); c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
-// part is one dot- or dash-separated piece of a version: a number, or a
-// word such as "rc1" (a pre-release, which sorts before a release).
-type part struct {
-	num  int
-	word string
-	set  bool
-}
-
-func parts(s string) []part {
-	var out []part
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' || r == '_' }) {
-		if n, err := strconv.Atoi(f); err == nil {
-			out = append(out, part{num: n, set: true})
-		} else {
-			out = append(out, part{word: f, set: true})
-		}
-	}
-	return out
-}
-
-func (x part) compare(y part) int {
-	switch {
-	case x.word == "" && y.word == "":
-		// missing parts count as 0: "3.2" == "3.2.0"
-		switch {
-		case x.num < y.num:
-			return -1
-		case x.num > y.num:
-			return 1
-		}
-		return 0
-	case x.word != "" && y.word != "":
-		return strings.Compare(x.word, y.word)
-	case x.word != "":
-		// a word against a number or nothing: "1.0.0-rc1" < "1.0.0"
-		if !y.set || y.word == "" {
-			return -1
-		}
-	case y.word != "":
-		if !x.set || x.word == "" {
-			return 1
-		}
-	}
-	return 0
 }
 
 func contains(ss []string, s string) bool {

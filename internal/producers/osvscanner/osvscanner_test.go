@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	"github.com/draconsec/dracon/internal/producers/producertest"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
@@ -110,7 +111,7 @@ func TestCompareVersions(t *testing.T) {
 		{"1.0.0-rc.1", "1.0.0", -1}, {"1.10", "1.9", 1}, {"v2.0.0", "2.0.0", 0},
 		{"1.1.1k-1", "1.1.1n-0", -1},
 	} {
-		if got := compareVersions(tc.a, tc.b); got != tc.want {
+		if got := depkit.CompareVersions(tc.a, tc.b); got != tc.want {
 			t.Errorf("compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}

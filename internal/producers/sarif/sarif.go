@@ -188,12 +188,23 @@ func Parse(data []byte) (*producers.Parsed, error) {
 // decoded, so a log of 100,000 results never exists twice in memory (once
 // as decoded structs, once as issues).
 func ParseAs(toolName string, data []byte) (*producers.Parsed, error) {
+	return parseAs(toolName, "", data)
+}
+
+// ParseOwn reads a SARIF log that must be driver's own (every run's
+// tool.driver.name, ignoring case): a tool's parser uses it to reject
+// another tool's SARIF handed to it by mistake.
+func ParseOwn(toolName, driver string, data []byte) (*producers.Parsed, error) {
+	return parseAs(toolName, driver, data)
+}
+
+func parseAs(toolName, driver string, data []byte) (*producers.Parsed, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &producers.ParseError{Tool: toolName, Offset: -1, Err: producers.ErrEmpty}
 	}
 	out := &producers.Parsed{}
 	dec := jsontext.NewDecoder(bytes.NewReader(data), producers.JSONOptions)
-	sawRuns, err := readLog(dec, out)
+	sawRuns, err := readLog(dec, out, driver)
 	if err != nil {
 		return nil, producers.JSONError(toolName, err)
 	}
@@ -210,7 +221,7 @@ func ParseAs(toolName string, data []byte) (*producers.Parsed, error) {
 	return out, nil
 }
 
-func readLog(dec *jsontext.Decoder, out *producers.Parsed) (bool, error) {
+func readLog(dec *jsontext.Decoder, out *producers.Parsed, driver string) (bool, error) {
 	sawRuns := false
 	err := jsontok.Members(dec, "SARIF log", func(key string) error {
 		switch key {
@@ -226,7 +237,7 @@ func readLog(dec *jsontext.Decoder, out *producers.Parsed) (bool, error) {
 		case "runs":
 			sawRuns = true
 			return jsontok.Elements(dec, "runs", func(i int) error {
-				if err := readRun(dec, out); err != nil {
+				if err := readRun(dec, out, driver); err != nil {
 					return fmt.Errorf("run %d: %w", i, err)
 				}
 				return nil
@@ -246,7 +257,7 @@ type pending struct {
 	loc   *location
 }
 
-func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
+func readRun(dec *jsontext.Decoder, out *producers.Parsed, driver string) error {
 	r := &run{}
 	var conv *converter
 	var early []result // results before the tool (rare): kept until it is known
@@ -260,6 +271,9 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 				return err
 			}
 			conv = newConverter(r)
+			if driver != "" && !strings.EqualFold(r.Tool.Driver.Name, driver) {
+				return fmt.Errorf("the run is %q's, not %s's", r.Tool.Driver.Name, driver)
+			}
 			if out.ToolVersion == "" {
 				out.ToolVersion = conv.toolVersion
 			}
@@ -288,6 +302,9 @@ func readRun(dec *jsontext.Decoder, out *producers.Parsed) error {
 		return err
 	}
 	if conv == nil {
+		if driver != "" {
+			return fmt.Errorf("the run names no tool, so it is not %s's", driver)
+		}
 		conv = newConverter(r)
 		if out.ToolVersion == "" {
 			out.ToolVersion = conv.toolVersion

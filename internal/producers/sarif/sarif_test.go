@@ -3,6 +3,7 @@ package sarif
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/draconsec/dracon/internal/producers/producertest"
@@ -139,4 +140,17 @@ func FuzzParse(f *testing.F) {
 
 func BenchmarkParse(b *testing.B) {
 	producertest.BenchCorpusFile(b, Parse, "sarif/dependency_check.sarif")
+}
+
+func TestParseOwn(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(producertest.CorpusDir(t), "sarif-wild", "codeql_skills-introduction-to-codeql_results.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ParseOwn("codeql", "codeql", data); err != nil || len(got.Issues) != 4 {
+		t.Fatalf("own SARIF: %v", err)
+	}
+	if _, err := ParseOwn("gosec", "gosec", data); err == nil || !strings.Contains(err.Error(), `"CodeQL"'s, not gosec's`) {
+		t.Fatalf("another tool's SARIF: %v", err)
+	}
 }
