@@ -1,9 +1,8 @@
 // Package depkit holds what the dependency-scanner parsers share: package
 // URLs, version ordering to pick the fix that applies to the installed
-// version, CVSS v3 base scores from vectors, and identifier sorting.
-//
-// It lives under dependencycheck only because producers own just their own
-// folders; it knows no tool, and any dependency parser may use it.
+// version, CVSS v3 base scores from vectors, identifier sorting, and the
+// links in free-text references (which other parsers use too). It knows
+// no tool.
 package depkit
 
 import (

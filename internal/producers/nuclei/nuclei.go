@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -241,10 +242,10 @@ func (r *result) issue() *v1.Issue {
 		iss.Cvss = float64(c.CVSSScore)
 	}
 	for _, ref := range in.Reference {
-		iss.References = appendURLs(iss.References, ref)
+		iss.References = depkit.AppendUnique(iss.References, depkit.URLs(ref)...)
 	}
 	if strings.HasPrefix(r.TemplateURL, "http") {
-		iss.References = appendURLs(iss.References, r.TemplateURL)
+		iss.References = depkit.AppendUnique(iss.References, depkit.URLs(r.TemplateURL)...)
 	}
 	for _, t := range in.Tags {
 		for tag := range strings.SplitSeq(t, ",") {
@@ -274,24 +275,6 @@ func section(b *strings.Builder, label, text string) {
 		b.WriteString("\n\n")
 	}
 	b.WriteString(label + ": " + text)
-}
-
-// appendURLs adds the URLs in s: a reference is a URL, or in old templates
-// a Markdown list of them ("- http://a\n- https://b").
-func appendURLs(list []string, s string) []string {
-	for _, f := range strings.Fields(s) {
-		if !strings.HasPrefix(f, "http://") && !strings.HasPrefix(f, "https://") {
-			continue
-		}
-		dup := false
-		for _, v := range list {
-			dup = dup || v == f
-		}
-		if !dup {
-			list = append(list, f)
-		}
-	}
-	return list
 }
 
 // stringList reads a JSON string, a list of strings, or null: nuclei's
