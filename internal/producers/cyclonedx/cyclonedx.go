@@ -13,10 +13,14 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/xmltok"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
 const name = "cyclonedx"
+
+// maxDepth bounds the nesting of components; BOMs nest a few levels.
+const maxDepth = 1000
 
 // SBOMType is the Type of the one issue that carries the BOM itself.
 const SBOMType = "SBOM"
@@ -312,51 +316,51 @@ func jsonTools(raw json.RawMessage) []Tool {
 const nsPrefix = "http://cyclonedx.org/schema/bom/"
 
 func fromXML(data []byte) (*bom, error) {
-	root, err := parseXML(data)
+	root, err := xmltok.Parse(data)
 	if err != nil {
-		var xe *xmlError
+		var xe *xmltok.Error
 		if errors.As(err, &xe) {
-			return nil, &producers.ParseError{Tool: name, Offset: int64(xe.off), Err: err}
+			return nil, &producers.ParseError{Tool: name, Offset: int64(xe.Offset), Err: err}
 		}
 		return nil, &producers.ParseError{Tool: name, Offset: -1, Err: err}
 	}
-	ns := root.attr("xmlns")
-	if root.name != "bom" || !strings.HasPrefix(ns, nsPrefix) {
-		return nil, producers.Errorf(name, "not a CycloneDX XML BOM: root <%s xmlns=%q>", root.name, ns)
+	ns := root.Attr("xmlns")
+	if root.Name != "bom" || !strings.HasPrefix(ns, nsPrefix) {
+		return nil, producers.Errorf(name, "not a CycloneDX XML BOM: root <%s xmlns=%q>", root.Name, ns)
 	}
 	b := &bom{spec: strings.TrimPrefix(ns, nsPrefix)}
-	if m := root.child("metadata"); m != nil {
-		b.metaName = m.child("component").value("name")
-		tools := m.child("tools")
-		for _, t := range tools.all("tool") {
-			b.tools = append(b.tools, Tool{Vendor: t.value("vendor"), Name: t.value("name"), Version: t.value("version")})
+	if m := root.Child("metadata"); m != nil {
+		b.metaName = m.Child("component").Value("name")
+		tools := m.Child("tools")
+		for _, t := range tools.All("tool") {
+			b.tools = append(b.tools, Tool{Vendor: t.Value("vendor"), Name: t.Value("name"), Version: t.Value("version")})
 		}
-		for _, t := range tools.child("components").all("component") { // 1.5+
-			b.tools = append(b.tools, Tool{Vendor: producers.FirstNonEmpty(t.value("group"), t.value("author")), Name: t.value("name"), Version: t.value("version")})
+		for _, t := range tools.Child("components").All("component") { // 1.5+
+			b.tools = append(b.tools, Tool{Vendor: producers.FirstNonEmpty(t.Value("group"), t.Value("author")), Name: t.Value("name"), Version: t.Value("version")})
 		}
 	}
-	var walk func(*node)
-	walk = func(cs *node) {
-		for _, c := range cs.all("component") {
-			comp := &component{ref: c.attr("bom-ref"), typ: c.attr("type"), group: c.value("group"),
-				name: c.value("name"), version: c.value("version"), purl: c.value("purl")}
+	var walk func(*xmltok.Node)
+	walk = func(cs *xmltok.Node) {
+		for _, c := range cs.All("component") {
+			comp := &component{ref: c.Attr("bom-ref"), typ: c.Attr("type"), group: c.Value("group"),
+				name: c.Value("name"), version: c.Value("version"), purl: c.Value("purl")}
 			b.add(comp)
 			// vulnerability extension 1.0: vulnerabilities inside the component
-			for _, vs := range c.all("vulnerabilities") {
-				for _, vn := range vs.all("vulnerability") {
+			for _, vs := range c.All("vulnerabilities") {
+				for _, vn := range vs.All("vulnerability") {
 					v := xmlVuln(vn)
 					v.affects = []affect{{ref: comp.ref, comp: comp}}
 					b.vulns = append(b.vulns, v)
 				}
 			}
-			walk(c.child("components"))
+			walk(c.Child("components"))
 		}
 	}
-	walk(root.child("components"))
-	for _, vs := range root.all("vulnerabilities") {
-		for _, vn := range vs.all("vulnerability") {
+	walk(root.Child("components"))
+	for _, vs := range root.All("vulnerabilities") {
+		for _, vn := range vs.All("vulnerability") {
 			v := xmlVuln(vn)
-			if ref := vn.attr("ref"); ref != "" && len(v.affects) == 0 {
+			if ref := vn.Attr("ref"); ref != "" && len(v.affects) == 0 {
 				v.affects = []affect{{ref: ref}} // extension 1.0 at BOM level
 			}
 			b.vulns = append(b.vulns, v)
@@ -368,54 +372,54 @@ func fromXML(data []byte) (*bom, error) {
 // xmlVuln reads a <vulnerability> of CycloneDX 1.4+ or of the extension
 // 1.0 (which puts the source name in an attribute, the CVSS score in
 // <score><base>, and lists recommendations).
-func xmlVuln(n *node) *vuln {
-	v := &vuln{id: n.value("id"), description: n.value("description"), detail: n.value("detail"),
-		recommend: n.value("recommendation")}
-	if src := n.child("source"); src != nil {
-		v.sourceName = producers.FirstNonEmpty(src.attr("name"), src.value("name"))
-		v.sourceURL = src.value("url")
+func xmlVuln(n *xmltok.Node) *vuln {
+	v := &vuln{id: n.Value("id"), description: n.Value("description"), detail: n.Value("detail"),
+		recommend: n.Value("recommendation")}
+	if src := n.Child("source"); src != nil {
+		v.sourceName = producers.FirstNonEmpty(src.Attr("name"), src.Value("name"))
+		v.sourceURL = src.Value("url")
 	}
 	if v.recommend == "" {
 		var recs []string
-		for _, r := range n.child("recommendations").all("recommendation") {
-			recs = append(recs, strings.TrimSpace(r.text))
+		for _, r := range n.Child("recommendations").All("recommendation") {
+			recs = append(recs, strings.TrimSpace(r.Text()))
 		}
 		v.recommend = strings.Join(recs, "\n")
 	}
-	for _, r := range n.child("references").all("reference") {
-		v.refs = append(v.refs, reference{id: r.value("id"), url: r.child("source").value("url")})
+	for _, r := range n.Child("references").All("reference") {
+		v.refs = append(v.refs, reference{id: r.Value("id"), url: r.Child("source").Value("url")})
 	}
-	for _, r := range n.child("ratings").all("rating") {
-		rt := rating{severity: r.value("severity"), method: r.value("method"),
-			source: producers.FirstNonEmpty(r.child("source").attr("name"), r.child("source").value("name"))}
-		sc := r.child("score")
-		text := strings.TrimSpace(sc.textOf())
-		if base := sc.child("base"); base != nil {
-			text = strings.TrimSpace(base.text)
+	for _, r := range n.Child("ratings").All("rating") {
+		rt := rating{severity: r.Value("severity"), method: r.Value("method"),
+			source: producers.FirstNonEmpty(r.Child("source").Attr("name"), r.Child("source").Value("name"))}
+		sc := r.Child("score")
+		text := strings.TrimSpace(sc.Text())
+		if base := sc.Child("base"); base != nil {
+			text = strings.TrimSpace(base.Text())
 		}
 		if f, err := strconv.ParseFloat(text, 64); err == nil {
 			rt.score, rt.hasScore = f, true
 		}
 		v.ratings = append(v.ratings, rt)
 	}
-	for _, c := range n.child("cwes").all("cwe") {
-		v.cwes = append(v.cwes, strings.TrimSpace(c.text))
+	for _, c := range n.Child("cwes").All("cwe") {
+		v.cwes = append(v.cwes, strings.TrimSpace(c.Text()))
 	}
-	for _, a := range n.child("advisories").all("advisory") {
-		v.advisories = append(v.advisories, producers.FirstNonEmpty(a.value("url"), strings.TrimSpace(a.text)))
+	for _, a := range n.Child("advisories").All("advisory") {
+		v.advisories = append(v.advisories, producers.FirstNonEmpty(a.Value("url"), strings.TrimSpace(a.Text())))
 	}
-	if a := n.child("analysis"); a != nil {
-		v.state, v.justification, v.analysisMsg = a.value("state"), a.value("justification"), a.value("detail")
+	if a := n.Child("analysis"); a != nil {
+		v.state, v.justification, v.analysisMsg = a.Value("state"), a.Value("justification"), a.Value("detail")
 	}
-	for _, t := range n.child("affects").all("target") {
-		af := affect{ref: t.value("ref")}
-		for _, ver := range t.child("versions").all("version") {
-			af.versions = append(af.versions, affectedVersion{ver.value("version"), ver.value("range"), ver.value("status")})
+	for _, t := range n.Child("affects").All("target") {
+		af := affect{ref: t.Value("ref")}
+		for _, ver := range t.Child("versions").All("version") {
+			af.versions = append(af.versions, affectedVersion{ver.Value("version"), ver.Value("range"), ver.Value("status")})
 		}
 		v.affects = append(v.affects, af)
 	}
-	for _, p := range n.child("properties").all("property") {
-		v.properties = append(v.properties, [2]string{p.attr("name"), strings.TrimSpace(p.text)})
+	for _, p := range n.Child("properties").All("property") {
+		v.properties = append(v.properties, [2]string{p.Attr("name"), strings.TrimSpace(p.Text())})
 	}
 	return v
 }

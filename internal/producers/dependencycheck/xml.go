@@ -6,307 +6,199 @@ import (
 
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/depkit"
+	"github.com/draconsec/dracon/internal/producers/xmltok"
 )
 
-// xmlParser walks the report once, keeping the element stack in the
-// reader and the text of the current element in parts.
-type xmlParser struct {
-	r     *xmlReader
-	parts []textPart
-	buf   []byte
-
-	version string
-	deps    []dep
-	sawDeps bool
-
-	cur     *dep
-	depAt   int // depth of <dependency>
-	v       *vuln
-	vulnAt  int // depth of <vulnerability> or <suppressedVulnerability>
-	idType  string
-	refURL  string
-	refName string
-	matched bool
-	endExcl string
-}
-
-type textPart struct {
-	raw   []byte
-	cdata bool
-}
+// The XML report is read with the producers' shared XML reader, which
+// checks that the document is well formed (tags balance, one root,
+// attributes quoted, entities known) and skips a DOCTYPE before the root
+// without expanding its entities. Element and attribute names are
+// compared without their namespace prefix.
+var xmlOptions = xmltok.Options{Doctype: xmltok.SkipDoctype}
 
 func parseXML(data []byte) ([]dep, string, error) {
-	p := &xmlParser{r: newXMLReader(data)}
-	if err := p.run(); err != nil {
-		var xe *xmlError
+	root, err := xmltok.ParseOptions(data, xmlOptions)
+	if err != nil {
+		var xe *xmltok.Error
 		if errors.As(err, &xe) {
-			return nil, "", &producers.ParseError{Tool: name, Offset: int64(xe.offset), Err: err}
+			return nil, "", &producers.ParseError{Tool: name, Offset: int64(xe.Offset), Err: err}
 		}
-		return nil, "", &producers.ParseError{Tool: name, Offset: int64(p.r.pos), Err: err}
+		return nil, "", &producers.ParseError{Tool: name, Offset: -1, Err: err}
 	}
-	if !p.sawDeps {
+	if root.Name != "analysis" {
+		return nil, "", &producers.ParseError{Tool: name, Offset: int64(root.Offset),
+			Err: errors.New("not a Dependency-Check XML report: the root element is <" + root.Name + ">, not <analysis>")}
+	}
+	var (
+		version string
+		deps    []dep
+		sawDeps bool
+	)
+	for _, c := range root.Children {
+		switch c.Name {
+		case "scanInfo":
+			for _, e := range c.All("engineVersion") {
+				version = text(e)
+			}
+		case "dependencies":
+			sawDeps = true
+			for _, d := range c.All("dependency") {
+				deps = append(deps, readDep(d))
+			}
+		}
+	}
+	if !sawDeps {
 		return nil, "", producers.Errorf(name, "not a Dependency-Check XML report: no <dependencies> in <analysis>")
 	}
-	return p.deps, p.version, nil
+	return deps, version, nil
 }
 
-func (p *xmlParser) run() error {
-	r := p.r
-	for {
-		tok, err := r.next()
-		if err != nil {
-			return err
+// text is the trimmed text of n.
+func text(n *xmltok.Node) string { return strings.TrimSpace(n.Text()) }
+
+// attr is the value of n's first attribute with that local name.
+func attr(n *xmltok.Node, local string) string {
+	for _, a := range n.Attrs {
+		if a.Name == local {
+			return a.Value
 		}
-		switch tok {
-		case tokEOF:
-			return nil
-		case tokText:
-			p.parts = append(p.parts, textPart{r.text, r.cdata})
-		case tokStart:
-			p.parts = p.parts[:0]
-			if err := p.start(); err != nil {
-				return err
+	}
+	return ""
+}
+
+func readDep(n *xmltok.Node) dep {
+	var d dep
+	for _, c := range n.Children {
+		switch c.Name {
+		case "fileName":
+			d.fileName = text(c)
+		case "filePath":
+			d.filePath = text(c)
+		case "relatedDependencies":
+			for _, r := range c.All("relatedDependency") {
+				for _, p := range r.All("filePath") {
+					d.related = depkit.AppendUnique(d.related, text(p))
+				}
 			}
-		case tokEnd:
-			if err := p.end(); err != nil {
-				return err
+		case "identifiers":
+			for _, id := range c.Children {
+				readIdentifier(&d, id, true)
 			}
-			p.parts = p.parts[:0]
-		}
-	}
-}
-
-// at reports whether the open elements from depth from+1 on are want.
-func (p *xmlParser) at(from int, want ...string) bool {
-	r := p.r
-	if r.depth() != from+len(want) {
-		return false
-	}
-	for i, w := range want {
-		if string(r.nameAt(from+1+i)) != w {
-			return false
-		}
-	}
-	return true
-}
-
-// text is the decoded text of the element that just ended.
-func (p *xmlParser) text() (string, error) {
-	if len(p.parts) == 1 && p.parts[0].cdata {
-		return strings.TrimSpace(string(p.parts[0].raw)), nil
-	}
-	if len(p.parts) == 1 {
-		s, err := decodeEntities(p.parts[0].raw)
-		return strings.TrimSpace(s), err
-	}
-	p.buf = p.buf[:0]
-	for _, t := range p.parts {
-		if t.cdata {
-			p.buf = append(p.buf, t.raw...)
-			continue
-		}
-		s, err := decodeEntities(t.raw)
-		if err != nil {
-			return "", err
-		}
-		p.buf = append(p.buf, s...)
-	}
-	return strings.TrimSpace(string(p.buf)), nil
-}
-
-func (p *xmlParser) start() error {
-	r := p.r
-	d := r.depth()
-	if d == 1 {
-		if string(r.nameAt(1)) != "analysis" {
-			return errors.New("not a Dependency-Check XML report: the root element is <" + string(r.nameAt(1)) + ">, not <analysis>")
-		}
-		return nil
-	}
-	if p.at(0, "analysis", "dependencies") {
-		p.sawDeps = true
-		return nil
-	}
-	if p.at(0, "analysis", "dependencies", "dependency") {
-		p.deps = append(p.deps, dep{})
-		p.cur = &p.deps[len(p.deps)-1]
-		p.depAt = d
-		return nil
-	}
-	if p.cur == nil {
-		return nil
-	}
-	if p.v != nil {
-		return p.startInVuln()
-	}
-	at := p.depAt
-	switch {
-	case p.at(at, "vulnerabilities", "vulnerability"),
-		p.at(at, "vulnerabilities", "suppressedVulnerability"),
-		p.at(at, "suppressedVulnerabilities", "suppressedVulnerability"):
-		src, err := r.attr("source")
-		if err != nil {
-			return err
-		}
-		p.cur.vulns = append(p.cur.vulns, vuln{source: src, suppressed: string(r.nameAt(d)) == "suppressedVulnerability"})
-		p.v = &p.cur.vulns[len(p.cur.vulns)-1]
-		p.vulnAt = d
-	case d > at+1 && string(r.nameAt(at+1)) == "identifiers":
-		switch string(r.nameAt(d)) {
-		case "package", "vulnerabilityIds", "identifier":
-			c, err := r.attr("confidence")
-			if err != nil {
-				return err
+		case "vulnerabilities":
+			for _, v := range c.Children {
+				if v.Name == "vulnerability" || v.Name == "suppressedVulnerability" {
+					d.vulns = append(d.vulns, readVuln(v))
+				}
 			}
-			p.cur.confidence = better(p.cur.confidence, c)
-			if string(r.nameAt(d)) == "identifier" {
-				if p.idType, err = r.attr("type"); err != nil {
-					return err
+		case "suppressedVulnerabilities":
+			for _, v := range c.All("suppressedVulnerability") {
+				d.vulns = append(d.vulns, readVuln(v))
+			}
+		}
+	}
+	return d
+}
+
+// readIdentifier reads an element anywhere inside <identifiers>: package
+// ids that are purls, the legacy <identifier type=...><name>, and the
+// best confidence of them all. top is set for the children of
+// <identifiers> itself.
+func readIdentifier(d *dep, n *xmltok.Node, top bool) {
+	switch n.Name {
+	case "package", "vulnerabilityIds", "identifier":
+		d.confidence = better(d.confidence, attr(n, "confidence"))
+	}
+	for _, c := range n.Children {
+		switch {
+		case c.Name == "id" && n.Name == "package":
+			if s := text(c); strings.HasPrefix(s, "pkg:") {
+				d.purls = depkit.AppendUnique(d.purls, s)
+			}
+		case c.Name == "name" && top && n.Name == "identifier":
+			if purl := legacyPurl(attr(n, "type"), text(c)); purl != "" {
+				d.purls = depkit.AppendUnique(d.purls, purl)
+			}
+		}
+		readIdentifier(d, c, false)
+	}
+}
+
+func readVuln(n *xmltok.Node) vuln {
+	v := vuln{source: attr(n, "source"), suppressed: n.Name == "suppressedVulnerability"}
+	for _, c := range n.Children {
+		switch c.Name {
+		case "knownExploitedVulnerability":
+			v.kev = true
+		case "name":
+			v.name = text(c)
+		case "severity":
+			v.severity = text(c)
+		case "description":
+			v.description = text(c)
+		case "notes":
+			v.notes = text(c)
+		case "cvssScore":
+			v.legacyCVSS = parseScore(text(c))
+		case "cvssV2":
+			for _, f := range c.Children {
+				switch f.Name {
+				case "score":
+					v.cvss2 = parseScore(text(f))
+				case "severity":
+					v.sev2 = text(f)
+				}
+			}
+		case "cvssV3":
+			for _, f := range c.Children {
+				switch f.Name {
+				case "baseScore":
+					v.cvss3 = parseScore(text(f))
+				case "baseSeverity":
+					v.sev3 = text(f)
+				}
+			}
+		case "cvssV4":
+			for _, f := range c.Children {
+				switch f.Name {
+				case "baseScore":
+					v.cvss4 = parseScore(text(f))
+				case "baseSeverity":
+					v.sev4 = text(f)
+				}
+			}
+		case "cwe":
+			v.cwes = append(v.cwes, text(c))
+		case "cwes":
+			for _, cwe := range c.All("cwe") {
+				v.cwes = append(v.cwes, text(cwe))
+			}
+		case "references":
+			for _, r := range c.All("reference") {
+				var url, refName string
+				for _, f := range r.Children {
+					switch f.Name {
+					case "url":
+						url = text(f)
+					case "name":
+						refName = text(f)
+					}
+				}
+				if strings.HasPrefix(url, "http") {
+					v.refs = depkit.AppendUnique(v.refs, url)
+				} else {
+					// Advisories without a url field keep links in the name:
+					// "- [Snyk Report](https://snyk.io/vuln/...)".
+					v.refs = depkit.AppendUnique(v.refs, depkit.URLs(refName)...)
+				}
+			}
+		case "vulnerableSoftware":
+			for _, s := range c.All("software") {
+				matched := attr(s, "matched") == "true" || attr(s, "vulnerabilityIdMatched") == "true"
+				if end := attr(s, "versionEndExcluding"); matched && end != "" && v.fixed == "" {
+					v.fixed = end
 				}
 			}
 		}
 	}
-	return nil
-}
-
-func (p *xmlParser) startInVuln() error {
-	r := p.r
-	at := p.vulnAt
-	switch {
-	case p.at(at, "knownExploitedVulnerability"):
-		p.v.kev = true
-	case p.at(at, "references", "reference"):
-		p.refURL, p.refName = "", ""
-	case p.at(at, "vulnerableSoftware", "software"):
-		m1, err := r.attr("matched")
-		if err != nil {
-			return err
-		}
-		m2, err := r.attr("vulnerabilityIdMatched")
-		if err != nil {
-			return err
-		}
-		p.matched = m1 == "true" || m2 == "true"
-		if p.endExcl, err = r.attr("versionEndExcluding"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *xmlParser) end() error {
-	r := p.r
-	d := r.depth()
-	if p.cur == nil {
-		if p.at(0, "analysis", "scanInfo", "engineVersion") {
-			s, err := p.text()
-			p.version = s
-			return err
-		}
-		return nil
-	}
-	if d == p.depAt {
-		p.cur = nil
-		return nil
-	}
-	if p.v != nil {
-		if d == p.vulnAt {
-			p.v = nil
-			return nil
-		}
-		return p.endInVuln()
-	}
-	at := p.depAt
-	switch {
-	case p.at(at, "fileName"):
-		s, err := p.text()
-		p.cur.fileName = s
-		return err
-	case p.at(at, "filePath"):
-		s, err := p.text()
-		p.cur.filePath = s
-		return err
-	case p.at(at, "relatedDependencies", "relatedDependency", "filePath"):
-		s, err := p.text()
-		p.cur.related = depkit.AppendUnique(p.cur.related, s)
-		return err
-	case d > at+2 && string(r.nameAt(at+1)) == "identifiers" &&
-		string(r.nameAt(d-1)) == "package" && string(r.nameAt(d)) == "id":
-		s, err := p.text()
-		if strings.HasPrefix(s, "pkg:") {
-			p.cur.purls = depkit.AppendUnique(p.cur.purls, s)
-		}
-		return err
-	case p.at(at, "identifiers", "identifier", "name"):
-		s, err := p.text()
-		if purl := legacyPurl(p.idType, s); purl != "" {
-			p.cur.purls = depkit.AppendUnique(p.cur.purls, purl)
-		}
-		return err
-	}
-	return nil
-}
-
-func (p *xmlParser) endInVuln() error {
-	at := p.vulnAt
-	v := p.v
-	var dst *string
-	var score *float64
-	switch {
-	case p.at(at, "name"):
-		dst = &v.name
-	case p.at(at, "severity"):
-		dst = &v.severity
-	case p.at(at, "description"):
-		dst = &v.description
-	case p.at(at, "notes"):
-		dst = &v.notes
-	case p.at(at, "cvssScore"):
-		score = &v.legacyCVSS
-	case p.at(at, "cvssV2", "score"):
-		score = &v.cvss2
-	case p.at(at, "cvssV2", "severity"):
-		dst = &v.sev2
-	case p.at(at, "cvssV3", "baseScore"):
-		score = &v.cvss3
-	case p.at(at, "cvssV3", "baseSeverity"):
-		dst = &v.sev3
-	case p.at(at, "cvssV4", "baseScore"):
-		score = &v.cvss4
-	case p.at(at, "cvssV4", "baseSeverity"):
-		dst = &v.sev4
-	case p.at(at, "cwe"), p.at(at, "cwes", "cwe"):
-		s, err := p.text()
-		v.cwes = append(v.cwes, s)
-		return err
-	case p.at(at, "references", "reference", "url"):
-		dst = &p.refURL
-	case p.at(at, "references", "reference"):
-		if strings.HasPrefix(p.refURL, "http") {
-			v.refs = depkit.AppendUnique(v.refs, p.refURL)
-		} else {
-			// Advisories without a url field keep links in the name:
-			// "- [Snyk Report](https://snyk.io/vuln/...)".
-			v.refs = depkit.AppendUnique(v.refs, depkit.URLs(p.refName)...)
-		}
-	case p.at(at, "references", "reference", "name"):
-		dst = &p.refName
-	case p.at(at, "vulnerableSoftware", "software"):
-		if p.matched && p.endExcl != "" && v.fixed == "" {
-			v.fixed = p.endExcl
-		}
-	}
-	if dst == nil && score == nil {
-		return nil
-	}
-	s, err := p.text()
-	if err != nil {
-		return err
-	}
-	if dst != nil {
-		*dst = s
-	} else {
-		*score = parseScore(s)
-	}
-	return nil
+	return v
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/xmltok"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -89,96 +90,63 @@ func Parse(data []byte) (*producers.Parsed, error) {
 	if err != nil {
 		return nil, &producers.ParseError{Tool: name, Offset: 0, Err: err}
 	}
-	p := &parser{s: scanner{data: data}, patterns: map[string]*bugPattern{}}
-	p.bugs = make([]bugInstance, 0, bytes.Count(data, []byte("<BugInstance")))
-	if err := p.run(); err != nil {
-		var se *syntaxError
-		if errors.As(err, &se) {
-			return nil, &producers.ParseError{Tool: name, Offset: int64(se.offset), Err: err}
+	root, err := xmltok.ParseOptions(data, xmlOptions)
+	if err != nil {
+		var xe *xmltok.Error
+		if errors.As(err, &xe) {
+			return nil, &producers.ParseError{Tool: name, Offset: int64(xe.Offset), Err: err}
 		}
-		var pe *producers.ParseError
-		if errors.As(err, &pe) {
-			return nil, err
-		}
-		return nil, &producers.ParseError{Tool: name, Offset: int64(p.s.pos), Err: err}
+		return nil, &producers.ParseError{Tool: name, Offset: -1, Err: err}
 	}
-	out := &producers.Parsed{ToolVersion: p.version, Issues: make([]*v1.Issue, 0, len(p.bugs))}
-	for i := range p.bugs {
-		b := &p.bugs[i]
-		out.Issues = append(out.Issues, toIssue(b, p.patterns[b.Type], p.version))
+	if !is(root, "BugCollection") {
+		return nil, producers.Errorf(name, "not a SpotBugs XML report: root element is <%s>, want <BugCollection>", validUTF8(root.QName()))
+	}
+	version := validUTF8(root.Attr("version"))
+	bugs := make([]bugInstance, 0, len(root.Children))
+	patterns := map[string]*bugPattern{}
+	for _, c := range root.Children {
+		switch {
+		case is(c, "BugInstance"):
+			b, err := readBugInstance(c)
+			if err != nil {
+				return nil, err
+			}
+			bugs = append(bugs, b)
+		case is(c, "BugPattern"):
+			bp := readBugPattern(c)
+			patterns[bp.Type] = bp
+		}
+		// Project, Errors, FindBugsSummary, ClassFeatures, ...: not findings.
+	}
+	out := &producers.Parsed{ToolVersion: version, Issues: make([]*v1.Issue, 0, len(bugs))}
+	for i := range bugs {
+		b := &bugs[i]
+		out.Issues = append(out.Issues, toIssue(b, patterns[b.Type], version))
 	}
 	return out, nil
 }
 
-type parser struct {
-	s        scanner
-	version  string
-	bugs     []bugInstance
-	patterns map[string]*bugPattern
-}
+// xmlOptions: SpotBugs reports may carry a DOCTYPE, and message text
+// keeps its spacing (clean collapses it later).
+var xmlOptions = xmltok.Options{Doctype: xmltok.SkipDoctype, KeepSpace: true}
 
-func (p *parser) run() error {
-	s := &p.s
-	rootSeen := false
-	for {
-		if err := s.next(); err != nil {
-			return err
-		}
-		switch s.kind {
-		case tokEOF:
-			if !rootSeen {
-				return producers.Errorf(name, "not a SpotBugs XML report: no <BugCollection> element")
-			}
-			return nil
-		case tokStart:
-			switch s.depth() {
-			case 1:
-				if string(s.name) != "BugCollection" {
-					return producers.Errorf(name, "not a SpotBugs XML report: root element is <%s>, want <BugCollection>", validUTF8(s.name))
-				}
-				rootSeen = true
-				v, err := s.attr("version")
-				if err != nil {
-					return err
-				}
-				p.version = v
-			case 2:
-				var err error
-				switch string(s.name) {
-				case "BugInstance":
-					err = p.bugInstance()
-				case "BugPattern":
-					err = p.bugPattern()
-				default:
-					// Project, Errors, FindBugsSummary, ClassFeatures, ...: not findings.
-					err = s.skip()
-				}
-				if err != nil {
-					return err
-				}
-			}
+// is reports whether n is the element written <name> (without a prefix).
+func is(n *xmltok.Node, name string) bool { return n.Prefix == "" && n.Name == name }
+
+// eachAttr calls f with the name and value of every unprefixed attribute
+// of n.
+func eachAttr(n *xmltok.Node, f func(name, value string)) {
+	for _, a := range n.Attrs {
+		if a.Prefix == "" {
+			f(a.Name, validUTF8(a.Value))
 		}
 	}
 }
 
-// eachAttr calls f with the name and unescaped value of every attribute
-// of the current start tag.
-func (s *scanner) eachAttr(f func(name []byte, value string)) error {
-	for _, a := range s.attrs {
-		v, err := unescape(a.value)
-		if err != nil {
-			return err
-		}
-		f(a.name, v)
-	}
-	return nil
-}
-
-func (p *parser) bugInstance() error {
-	s := &p.s
-	b := bugInstance{offset: s.pos}
-	if err := s.eachAttr(func(k []byte, v string) {
-		switch string(k) {
+func readBugInstance(n *xmltok.Node) (bugInstance, error) {
+	b := bugInstance{offset: n.Offset}
+	eachAttr(n, func(k, v string) {
+		switch k {
 		case "type":
 			b.Type = v
 		case "priority":
@@ -196,154 +164,94 @@ func (p *parser) bugInstance() error {
 		case "cweid":
 			b.CWEID = v
 		}
-	}); err != nil {
-		return err
-	}
+	})
 	if b.Type == "" {
-		return &producers.ParseError{Tool: name, Offset: int64(b.offset), Err: errors.New(`<BugInstance> has no "type"`)}
+		return b, &producers.ParseError{Tool: name, Offset: int64(b.offset), Err: errors.New(`<BugInstance> has no "type"`)}
 	}
-	d := s.depth()
-	var cur *member // the Class or Method whose SourceLine comes next
-	for {
-		if err := s.next(); err != nil {
-			return err
+	for _, c := range n.Children {
+		if c.Prefix != "" {
+			continue
 		}
-		switch s.kind {
-		case tokEOF:
-			return errors.New("unexpected EOF in <BugInstance>")
-		case tokEnd:
-			if s.depth() < d {
-				p.bugs = append(p.bugs, b)
-				return nil
-			}
-			if s.depth() == d {
-				cur = nil
-			}
-		case tokStart:
-			el := string(s.name)
-			switch {
-			case s.depth() == d+1 && (el == "ShortMessage" || el == "LongMessage"):
-				t, err := p.text()
-				if err != nil {
-					return err
+		switch c.Name {
+		case "ShortMessage":
+			b.ShortMessage = validUTF8(c.DeepText())
+		case "LongMessage":
+			b.LongMessage = validUTF8(c.DeepText())
+		case "Class", "Method":
+			var m member
+			eachAttr(c, func(k, v string) {
+				switch k {
+				case "classname":
+					m.Classname = v
+				case "name":
+					m.Name = v
+				case "primary":
+					m.Primary = v == "true"
 				}
-				if el == "ShortMessage" {
-					b.ShortMessage = t
-				} else {
-					b.LongMessage = t
-				}
-			case s.depth() == d+1 && (el == "Class" || el == "Method"):
-				var m member
-				if err := s.eachAttr(func(k []byte, v string) {
-					switch string(k) {
-					case "classname":
-						m.Classname = v
-					case "name":
-						m.Name = v
-					case "primary":
-						m.Primary = v == "true"
-					}
-				}); err != nil {
-					return err
-				}
-				if el == "Class" {
-					b.Classes = append(b.Classes, m)
-					cur = &b.Classes[len(b.Classes)-1]
-				} else {
-					b.Methods = append(b.Methods, m)
-					cur = &b.Methods[len(b.Methods)-1]
-				}
-			case el == "SourceLine" && (s.depth() == d+1 || (s.depth() == d+2 && cur != nil)):
-				var sl sourceLine
-				if err := s.eachAttr(func(k []byte, v string) {
-					switch string(k) {
-					case "start":
-						sl.Start = v
-					case "end":
-						sl.End = v
-					case "sourcefile":
-						sl.SourceFile = v
-					case "sourcepath":
-						sl.SourcePath = v
-					case "primary":
-						sl.Primary = v == "true"
-					}
-				}); err != nil {
-					return err
-				}
-				if s.depth() == d+1 {
-					b.SourceLines = append(b.SourceLines, sl)
-				} else if cur.SourceLine == nil {
-					cur.SourceLine = &sl
+			})
+			// The first SourceLine inside a Class or Method is where it is.
+			for _, sl := range c.Children {
+				if is(sl, "SourceLine") {
+					l := readSourceLine(sl)
+					m.SourceLine = &l
+					break
 				}
 			}
+			if c.Name == "Class" {
+				b.Classes = append(b.Classes, m)
+			} else {
+				b.Methods = append(b.Methods, m)
+			}
+		case "SourceLine":
+			b.SourceLines = append(b.SourceLines, readSourceLine(c))
 		}
 	}
+	return b, nil
 }
 
-func (p *parser) bugPattern() error {
-	s := &p.s
-	var bp bugPattern
-	if err := s.eachAttr(func(k []byte, v string) {
-		switch string(k) {
+func readSourceLine(n *xmltok.Node) sourceLine {
+	var sl sourceLine
+	eachAttr(n, func(k, v string) {
+		switch k {
+		case "start":
+			sl.Start = v
+		case "end":
+			sl.End = v
+		case "sourcefile":
+			sl.SourceFile = v
+		case "sourcepath":
+			sl.SourcePath = v
+		case "primary":
+			sl.Primary = v == "true"
+		}
+	})
+	return sl
+}
+
+func readBugPattern(n *xmltok.Node) *bugPattern {
+	bp := &bugPattern{}
+	eachAttr(n, func(k, v string) {
+		switch k {
 		case "type":
 			bp.Type = v
 		case "cweid":
 			bp.CWEID = v
 		}
-	}); err != nil {
-		return err
-	}
-	d := s.depth()
-	for {
-		if err := s.next(); err != nil {
-			return err
-		}
-		switch s.kind {
-		case tokEOF:
-			return errors.New("unexpected EOF in <BugPattern>")
-		case tokEnd:
-			if s.depth() < d {
-				p.patterns[bp.Type] = &bp
-				return nil
-			}
-		case tokStart:
-			if s.depth() == d+1 && string(s.name) == "ShortDescription" {
-				t, err := p.text()
-				if err != nil {
-					return err
-				}
-				bp.ShortDescription = t
-			}
+	})
+	for _, c := range n.Children {
+		if is(c, "ShortDescription") {
+			bp.ShortDescription = validUTF8(c.DeepText())
 		}
 	}
+	return bp
 }
 
-// text reads the text of the element just started, up to its end tag;
-// text inside nested elements is included.
-func (p *parser) text() (string, error) {
-	s := &p.s
-	d := s.depth()
-	var parts []string
-	for {
-		if err := s.next(); err != nil {
-			return "", err
-		}
-		switch s.kind {
-		case tokEOF:
-			return "", errors.New("unexpected EOF")
-		case tokText:
-			t, err := s.textValue()
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, t)
-		case tokEnd:
-			if s.depth() < d {
-				return strings.Join(parts, ""), nil
-			}
-		}
+// validUTF8 makes a string safe for protobuf, which requires UTF-8.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func toIssue(b *bugInstance, p *bugPattern, version string) *v1.Issue {
