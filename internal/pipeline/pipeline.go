@@ -276,13 +276,13 @@ func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string
 		opts.Args = pl.cfg.Args
 		opts.Timeout = time.Duration(pl.cfg.Timeout)
 	}
-	if pl.p.Tool != nil || pl.cfg == nil || len(pl.cfg.Paths) <= 1 {
+	if pl.cfg == nil || len(pl.cfg.Paths) <= 1 {
 		if pl.cfg != nil && len(pl.cfg.Paths) == 1 {
 			opts.Report = abs(src, pl.cfg.Paths[0])
 		}
 		return produce.Run(ctx, r, pl.p, opts)
 	}
-	// An import-only producer with several report files: one outcome, all issues.
+	// Several report files to import: one outcome, all issues.
 	merged := produce.Outcome{Producer: pl.p.Name, Status: produce.OK, Parsed: &producers.Parsed{}}
 	for _, path := range pl.cfg.Paths {
 		opts.Report = abs(src, path)

@@ -43,7 +43,8 @@ type Options struct {
 	RunDir  string        // where raw output goes
 	Timeout time.Duration // 0: none
 	Args    []string      // extra arguments appended to the tool's own
-	// Report, for import-only producers (sarif), is the file to read.
+	// Report is a report file to read instead of running the scanner: an
+	// earlier CI step ran it, or the producer only imports (sarif).
 	Report string
 	// Parse reads the report; nil means p.Parse.
 	Parse producers.ParseFunc
@@ -64,7 +65,7 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 		parse = p.Parse
 	}
 
-	if p.Tool == nil { // import-only: read the file an earlier step wrote
+	if p.Tool == nil || o.Report != "" { // read the file an earlier step wrote
 		if o.Report == "" {
 			return skip(out, "no report file configured (set producers."+p.Name+".paths)")
 		}

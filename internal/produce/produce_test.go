@@ -94,3 +94,15 @@ func TestImportOnly(t *testing.T) {
 		t.Errorf("import: %s %s", out.Status, out.Reason)
 	}
 }
+
+// TestImportInsteadOfRunning: a producer with a scanner reads a given
+// report instead of running the scanner.
+func TestImportInsteadOfRunning(t *testing.T) {
+	p := fakeScanner(t, `echo "should not run" >&2; exit 9`)
+	report := filepath.Join(t.TempDir(), "earlier-step.json")
+	os.WriteFile(report, []byte("ok"), 0o644)
+	out := Run(context.Background(), runner.Local{}, p, Options{Source: t.TempDir(), RunDir: t.TempDir(), Report: report})
+	if out.Status != OK || out.Report != report || len(out.Parsed.Issues) != 1 {
+		t.Fatalf("%s %s", out.Status, out.Reason)
+	}
+}
