@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,7 +43,8 @@ func runParse(_ context.Context, env Env, args []string) int {
 	}
 	parsed, err := registry.Parse(p, data)
 	if err != nil {
-		if pe, ok := err.(*producers.ParseError); ok && pe.File == "" {
+		var pe *producers.ParseError
+		if errors.As(err, &pe) && pe.File == "" {
 			pe.File = rest[0]
 		}
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
