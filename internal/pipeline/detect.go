@@ -12,6 +12,7 @@ import (
 var skipDirs = map[string]bool{
 	".git": true, ".dracon": true, "node_modules": true, "vendor": true,
 	".venv": true, "venv": true, "__pycache__": true, ".terraform": true, "target": true,
+	"testdata": true, // test fixtures (Go's convention): not the product
 }
 
 // Detect returns the producers whose Detect globs match a file in src, in
@@ -28,8 +29,9 @@ func Detect(src string, catalogue []*producers.Producer) ([]*producers.Producer,
 			}
 			return nil
 		}
+		atRoot := filepath.Dir(path) == filepath.Clean(src)
 		for _, p := range catalogue {
-			if hit[p.Name] {
+			if hit[p.Name] || (p.DetectAtRoot && !atRoot) {
 				continue
 			}
 			for _, g := range p.Detect {

@@ -35,13 +35,10 @@ func TestDetectPolyglot(t *testing.T) {
 		"eslint",           // package.json, *.js
 		"gitleaks",         // any file
 		"gosec",            // go.mod, *.go
-		"govulncheck",      // go.mod
 		"grype",            // lockfiles, Dockerfile
 		"hadolint",         // Dockerfile
 		"kics",             // *.tf, Dockerfile
 		"osv-scanner",      // go.mod, requirements.txt
-		"pip-audit",        // requirements.txt
-		"safety",           // requirements.txt
 		"semgrep",          // source files
 		"spotbugs",         // pom.xml, *.java
 		"syft",             // manifests
@@ -53,11 +50,38 @@ func TestDetectPolyglot(t *testing.T) {
 	}
 }
 
-// TestDetectSkipsDependencies: files under node_modules, vendor, .git or
-// .dracon do not make a producer apply.
+// TestDetectAtRoot: scanners that read only the project at the top of the
+// folder (govulncheck, npm audit, pip-audit, ...) apply when its manifest
+// is there, not when one sits deeper in the tree, where they would fail.
+// (The polyglot tree above is such a monorepo: its go.mod and
+// requirements.txt are in sub-folders.)
+func TestDetectAtRoot(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"go.mod", "web/package-lock.json", "svc/requirements.txt"} {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := " " + strings.Join(detected(t, dir), " ") + " "
+	for _, want := range []string{" govulncheck ", " gosec ", " osv-scanner "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("detected%s: lacks%s", got, want)
+		}
+	}
+	for _, not := range []string{" npm-audit ", " pip-audit ", " safety "} {
+		if strings.Contains(got, not) {
+			t.Errorf("detected%s: has%s for a manifest below the top", got, not)
+		}
+	}
+}
+
+// TestDetectSkipsDependencies: files under node_modules, vendor, .git,
+// .dracon or testdata do not make a producer apply.
 func TestDetectSkipsDependencies(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"node_modules/dep/a.py", "vendor/x/y.go", ".git/hooks/pre-commit.sh", "README.md"} {
+	for _, f := range []string{"node_modules/dep/a.py", "vendor/x/y.go", ".git/hooks/pre-commit.sh", "pkg/testdata/fixture.tf", "README.md"} {
 		p := filepath.Join(dir, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)

@@ -50,6 +50,11 @@ type Producer struct {
 	// Detect lists file-name globs (matched against base names, like
 	// "go.mod" or "*.py") that make auto-detection pick this producer.
 	Detect []string
+	// DetectAtRoot limits Detect to files at the top of the source folder,
+	// for scanners that read only the project there (npm audit reads
+	// ./package-lock.json): a lockfile deeper in the tree must not pick a
+	// scanner that would then fail at the root.
+	DetectAtRoot bool
 	// Tool says how to run the scanner; nil for producers that only import
 	// a report an earlier CI step wrote (the sarif producer).
 	Tool *Tool

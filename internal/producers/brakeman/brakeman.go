@@ -15,13 +15,14 @@ const name = "brakeman"
 
 // Producer is Brakeman: static analysis of Rails applications.
 var Producer = &producers.Producer{
-	Name:        name,
-	Kind:        producers.SAST,
-	Languages:   []string{"ruby"},
-	Description: "insecure Ruby on Rails code: SQL and command injection, XSS, mass assignment, unsafe redirects and deserialisation",
-	Formats:     []string{"json", "sarif"},
-	Parse:       Parse,
-	Detect:      []string{"Gemfile"},
+	Name:         name,
+	Kind:         producers.SAST,
+	Languages:    []string{"ruby"},
+	Description:  "insecure Ruby on Rails code: SQL and command injection, XSS, mass assignment, unsafe redirects and deserialisation",
+	Formats:      []string{"json", "sarif"},
+	Parse:        Parse,
+	Detect:       []string{"Gemfile"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "brakeman",
 		Version: "7.1.0",

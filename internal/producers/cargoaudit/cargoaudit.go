@@ -18,14 +18,15 @@ const name = "cargo-audit"
 // Producer is cargo-audit: crates in Cargo.lock with RustSec advisories
 // (vulnerabilities, and warnings: unmaintained, unsound, yanked).
 var Producer = &producers.Producer{
-	Name:        name,
-	Aliases:     []string{"cargo_audit", "cargoaudit"},
-	Kind:        producers.SCA,
-	Languages:   []string{"rust"},
-	Description: "Rust crates with RustSec advisories: vulnerabilities, unsound, unmaintained and yanked crates",
-	Formats:     []string{"json"},
-	Parse:       Parse,
-	Detect:      []string{"Cargo.lock"},
+	Name:         name,
+	Aliases:      []string{"cargo_audit", "cargoaudit"},
+	Kind:         producers.SCA,
+	Languages:    []string{"rust"},
+	Description:  "Rust crates with RustSec advisories: vulnerabilities, unsound, unmaintained and yanked crates",
+	Formats:      []string{"json"},
+	Parse:        Parse,
+	Detect:       []string{"Cargo.lock"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		// Run as cargo-audit itself, the subcommand name comes first.
 		Binary:  "cargo-audit",

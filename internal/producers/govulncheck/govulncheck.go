@@ -30,14 +30,15 @@ const DBEnv = "DRACON_GOVULNDB"
 // Producer is govulncheck: known vulnerabilities in Go modules, ranked by
 // whether the code calls the vulnerable function.
 var Producer = &producers.Producer{
-	Name:        name,
-	Kind:        producers.SCA,
-	Languages:   []string{"go"},
-	Description: "known vulnerabilities in Go dependencies and the standard library, and whether the code calls them",
-	Formats:     []string{"json", "sarif"},
-	Parse:       Parse,
-	Detect:      []string{"go.mod"},
-	RunsHere:    true,
+	Name:         name,
+	Kind:         producers.SCA,
+	Languages:    []string{"go"},
+	Description:  "known vulnerabilities in Go dependencies and the standard library, and whether the code calls them",
+	Formats:      []string{"json", "sarif"},
+	Parse:        Parse,
+	Detect:       []string{"go.mod"},
+	DetectAtRoot: true,
+	RunsHere:     true,
 	Tool: &producers.Tool{
 		Binary:    "govulncheck",
 		Version:   "v1.9.0",

@@ -19,14 +19,15 @@ const name = "npm-audit"
 // Producer is npm audit: npm packages in package-lock.json with known
 // vulnerabilities (GitHub advisory database, via the npm registry).
 var Producer = &producers.Producer{
-	Name:        name,
-	Aliases:     []string{"npm_audit", "npm_audit_7_plus", "npmaudit"},
-	Kind:        producers.SCA,
-	Languages:   []string{"javascript", "typescript"},
-	Description: "npm dependencies with known vulnerabilities (GitHub advisories via the npm registry)",
-	Formats:     []string{"json"},
-	Parse:       Parse,
-	Detect:      []string{"package-lock.json", "npm-shrinkwrap.json"},
+	Name:         name,
+	Aliases:      []string{"npm_audit", "npm_audit_7_plus", "npmaudit"},
+	Kind:         producers.SCA,
+	Languages:    []string{"javascript", "typescript"},
+	Description:  "npm dependencies with known vulnerabilities (GitHub advisories via the npm registry)",
+	Formats:      []string{"json"},
+	Parse:        Parse,
+	Detect:       []string{"package-lock.json", "npm-shrinkwrap.json"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "npm",
 		Version: "11.19.1",

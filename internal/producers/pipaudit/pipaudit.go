@@ -27,7 +27,8 @@ var Producer = &producers.Producer{
 	Parse:       Parse,
 	// pip-audit reads requirements files and pyproject.toml projects; it
 	// does not read Pipfile.lock or poetry.lock (osv-scanner does).
-	Detect: []string{"requirements*.txt", "pyproject.toml"},
+	Detect:       []string{"requirements*.txt", "pyproject.toml"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "pip-audit",
 		Version: "2.10.1",

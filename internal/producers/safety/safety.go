@@ -29,7 +29,8 @@ var Producer = &producers.Producer{
 	Parse:       Parse,
 	// `safety check` reads requirements files only; Pipfile.lock,
 	// poetry.lock and pyproject.toml are pip-audit's and osv-scanner's.
-	Detect: []string{"requirements*.txt"},
+	Detect:       []string{"requirements*.txt"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "safety",
 		Version: "3.8.1",

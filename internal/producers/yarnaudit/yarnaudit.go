@@ -20,14 +20,15 @@ const name = "yarn-audit"
 // Producer is yarn audit: packages in yarn.lock with known vulnerabilities
 // (the npm registry's advisories).
 var Producer = &producers.Producer{
-	Name:        name,
-	Aliases:     []string{"yarn_audit", "yarnaudit"},
-	Kind:        producers.SCA,
-	Languages:   []string{"javascript", "typescript"},
-	Description: "yarn dependencies with known vulnerabilities (npm registry advisories)",
-	Formats:     []string{"json"},
-	Parse:       Parse,
-	Detect:      []string{"yarn.lock"},
+	Name:         name,
+	Aliases:      []string{"yarn_audit", "yarnaudit"},
+	Kind:         producers.SCA,
+	Languages:    []string{"javascript", "typescript"},
+	Description:  "yarn dependencies with known vulnerabilities (npm registry advisories)",
+	Formats:      []string{"json"},
+	Parse:        Parse,
+	Detect:       []string{"yarn.lock"},
+	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		// yarn 1 (classic). Yarn 2+ projects audit with `yarn npm audit
 		// --json`, whose output Parse reads too.
