@@ -8,6 +8,7 @@ package trivy
 
 import (
 	"bytes"
+	"os"
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
@@ -16,8 +17,17 @@ import (
 
 const name = "trivy"
 
-// Producer is trivy: misconfigurations and secrets in a repository (and,
-// from recorded reports, vulnerable packages, licences and cluster scans).
+// CacheEnv names the environment variable that turns on trivy's
+// vulnerability scanner: a trivy cache folder holding the vulnerability
+// database (<dir>/db/trivy.db and <dir>/db/metadata.json), put there by
+// an earlier `trivy fs --download-db-only --cache-dir <dir>` or copied
+// from another machine. Dracon never lets trivy update it. Unset, only the
+// misconfiguration and secret scanners run, which need no database.
+const CacheEnv = "DRACON_TRIVY_CACHE"
+
+// Producer is trivy: misconfigurations and secrets in a repository, and
+// vulnerable packages when CacheEnv names a vulnerability database (and,
+// from recorded reports, licences and cluster scans).
 var Producer = &producers.Producer{
 	Name:      name,
 	Kind:      producers.IaC,
@@ -37,13 +47,22 @@ var Producer = &producers.Producer{
 		GoModule:  &producers.GoModule{Env: []string{"GOEXPERIMENT=jsonv2"}},
 		Image:     "docker.io/aquasec/trivy:0.74.0",
 		Args: func(src, out string) []string {
-			// Vulnerability scanning needs a database download; Dracon runs
-			// the scanners that work offline, with the checks built into
-			// the binary.
-			return []string{"fs", "--format", "json", "--output", out,
-				"--scanners", "misconfig,secret",
-				"--skip-db-update", "--skip-check-update", "--offline-scan",
-				"--quiet", "--exit-code", "0", src}
+			// Vulnerability scanning needs trivy's database, which trivy
+			// downloads; by default Dracon runs only the scanners that work
+			// offline, with the checks built into the binary. With
+			// DRACON_TRIVY_CACHE set, the database already in that cache
+			// folder (<dir>/db/trivy.db) is used, never updated, and
+			// vulnerable packages are scanned too.
+			scanners := "misconfig,secret"
+			var cache []string
+			if dir := os.Getenv(CacheEnv); dir != "" {
+				scanners = "vuln," + scanners
+				cache = []string{"--cache-dir", dir, "--skip-java-db-update"}
+			}
+			args := []string{"fs", "--format", "json", "--output", out, "--scanners", scanners}
+			args = append(args, cache...)
+			return append(args, "--skip-db-update", "--skip-check-update", "--offline-scan",
+				"--quiet", "--exit-code", "0", src)
 		},
 		VersionArgs: []string{"--version"},
 	},
