@@ -32,10 +32,12 @@ type Options struct {
 	NewOnly bool
 }
 
-// ProducerFailure is a producer that did not finish.
+// ProducerFailure is a producer (or, with Stage "consumer", a consumer)
+// that did not finish.
 type ProducerFailure struct {
 	Name, Reason string
 	Allowed      bool
+	Stage        string // "producer" when empty
 }
 
 // Verdict is the gate's decision.
@@ -66,7 +68,11 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 		if f.Allowed {
 			continue
 		}
-		v.Reasons = append(v.Reasons, fmt.Sprintf("producer %s failed: %s", f.Name, f.Reason))
+		stage := f.Stage
+		if stage == "" {
+			stage = "producer"
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%s %s failed: %s", stage, f.Name, f.Reason))
 		v.Verdict, v.ExitCode = Failed, ExitError
 	}
 	if o.FailOn == v1.Severity_SEVERITY_UNSPECIFIED {

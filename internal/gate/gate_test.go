@@ -34,6 +34,7 @@ func TestEvaluate(t *testing.T) {
 		{"new only, one new", results(finding(crit, true, false)), nil, Options{FailOn: high, NewOnly: true}, Failed, ExitFindings, "1 new findings at or above HIGH"},
 		{"producer failed", nil, []ProducerFailure{{Name: "gosec", Reason: "exit 2"}}, Options{}, Failed, ExitError, "producer gosec failed: exit 2"},
 		{"producer failure allowed", nil, []ProducerFailure{{Name: "gosec", Reason: "exit 2", Allowed: true}}, Options{}, Passed, ExitPass, ""},
+		{"consumer failed", nil, []ProducerFailure{{Stage: "consumer", Name: "sarif", Reason: "disk full"}}, Options{}, Failed, ExitError, "consumer sarif failed: disk full"},
 		{"failure wins over findings", results(finding(crit, true, false)), []ProducerFailure{{Name: "bandit", Reason: "x"}}, Options{FailOn: high}, Failed, ExitError, "producer bandit failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -149,7 +149,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := c.Consume(ctx, scan, results); err != nil {
 			// A consumer that fails must not hide the verdict: report it
 			// and fail closed.
-			failures = append(failures, gate.ProducerFailure{Name: "consumer " + c.String(), Reason: err.Error()})
+			failures = append(failures, gate.ProducerFailure{Stage: "consumer", Name: c.String(), Reason: err.Error()})
 			fmt.Fprintf(o.Log, "dracon: consumer %s failed: %v\n", c, err)
 		}
 	}
