@@ -253,3 +253,23 @@ func TestMissingScanner(t *testing.T) {
 		t.Errorf("bandit = %+v", p)
 	}
 }
+
+// TestConsumerFailure: a consumer that cannot write does not hide the
+// verdict: the run reports it and fails closed, and summary.json is still
+// written.
+func TestConsumerFailure(t *testing.T) {
+	report := filepath.Join(producertest.CorpusDir(t), "sarif-wild", "gosec_aws-ssm_gosec.sarif")
+	blocker := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t, fmt.Sprintf("producers:\n  sarif:\n    paths: [%q]\nconsumers:\n  sarif:\n    path: %q\n", report, filepath.Join(blocker, "out.sarif")))
+	res, out := run(t, c, t.TempDir())
+	s := res.Summary
+	if s.ExitCode != gate.ExitError || s.Counts.Total != 6 || len(s.Reasons) != 1 || !strings.HasPrefix(s.Reasons[0], "consumer sarif failed") {
+		t.Errorf("exit %d, total %d, reasons %q", s.ExitCode, s.Counts.Total, s.Reasons)
+	}
+	if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
+		t.Error(err)
+	}
+}
