@@ -87,6 +87,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("run cancelled: %w", ctx.Err())
 	}
+	if err := hideSecrets(outcomes); err != nil {
+		return nil, err
+	}
 
 	var launches []*v1.LaunchToolResponse
 	var failures []gate.ProducerFailure
@@ -298,6 +301,45 @@ func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string
 		}
 	}
 	return merged
+}
+
+// minSecret is the shortest value hidden across tools: a secret scanner's
+// two-character match must not garble every other tool's text.
+const minSecret = 6
+
+// hideSecrets hides every secret value a secret scanner found in every
+// producer's findings, failure reasons and raw files, before anything is
+// written or published: the same value may be in a Dockerfile line trivy
+// quotes, a key kics writes, or another tool's report.
+func hideSecrets(outcomes []produce.Outcome) error {
+	var secrets []string
+	for _, out := range outcomes {
+		if out.Parsed == nil {
+			continue
+		}
+		for _, s := range out.Parsed.Secrets {
+			if len(s) >= minSecret {
+				secrets = append(secrets, s)
+			}
+		}
+	}
+	r := producers.NewRedactor(secrets)
+	if r.Empty() {
+		return nil
+	}
+	for i := range outcomes {
+		out := &outcomes[i]
+		out.Reason = r.String(out.Reason)
+		if out.Parsed != nil {
+			for _, is := range out.Parsed.Issues {
+				r.Issue(is)
+			}
+		}
+		if err := produce.ScrubFiles(r, out.Report, out.Stderr); err != nil {
+			return fmt.Errorf("hiding secrets in %s's files: %w", out.Producer, err)
+		}
+	}
+	return nil
 }
 
 func abs(src, p string) string {

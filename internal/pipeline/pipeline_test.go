@@ -17,9 +17,11 @@ import (
 	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
 	"github.com/draconsec/dracon/internal/producers/producertest"
+	"github.com/draconsec/dracon/internal/producers/trivy"
 	"github.com/draconsec/dracon/internal/schematest"
 	"github.com/draconsec/dracon/internal/summary"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func testConfig(t *testing.T, yaml string) *config.Config {
@@ -271,5 +273,54 @@ func TestConsumerFailure(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "summary.json")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSecretsHiddenAcrossTools: a token gitleaks finds in a Dockerfile is
+// also in the line trivy quotes for its misconfiguration check. It must be
+// hidden there too, and in every file of the run.
+func TestSecretsHiddenAcrossTools(t *testing.T) {
+	producertest.RequireTool(t, gitleaks.Producer)
+	producertest.RequireTool(t, trivy.Producer)
+	// Built at run time, so the repository holds no token-like string.
+	token := "ghp_" + strings.Repeat("Dr4c0nFakeT0k3n", 3)[:36]
+	src := t.TempDir()
+	dockerfile := "FROM alpine:3.19\nENV GITHUB_TOKEN=" + token + "\nRUN apk add curl\n"
+	if err := os.WriteFile(filepath.Join(src, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t, "producers:\n  gitleaks: {}\n  trivy: {}\n")
+	res, out := run(t, c, src)
+	byTool := res.Summary.Counts.ByTool
+	if byTool["gitleaks"] == 0 || byTool["trivy"] == 0 {
+		t.Fatalf("findings by tool = %v", byTool)
+	}
+	quoted := false
+	for _, r := range res.Results {
+		for _, is := range r.Issues {
+			b, _ := protojson.Marshal(is)
+			if strings.Contains(string(b), token) {
+				t.Errorf("%s finding holds the token: %s", r.OriginalResults.ToolName, b)
+			}
+			if r.OriginalResults.ToolName == "trivy" && strings.Contains(is.RawIssue.GetContextSegment(), "GITHUB_TOKEN=ghp_****REDACTED****") {
+				quoted = true
+			}
+		}
+	}
+	if !quoted {
+		t.Error("no trivy finding quotes the Dockerfile line with the token hidden")
+	}
+	err := filepath.Walk(out, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(token)) {
+			t.Errorf("%s holds the token", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -131,7 +131,40 @@ func parseFile(out Outcome, tool string, parse producers.ParseFunc) Outcome {
 	}
 	out.Status = OK
 	out.Parsed = parsed
+	if len(parsed.Secrets) > 0 {
+		// The report held secret values (the scanner wrote them in full):
+		// the run directory keeps it only with them hidden.
+		if err := ScrubFiles(producers.NewRedactor(parsed.Secrets), out.Report, out.Stderr); err != nil {
+			return fail(out, "hiding secrets in the raw report: "+err.Error())
+		}
+	}
 	return out
+}
+
+// ScrubFiles hides the redactor's secrets in files (an empty path is
+// skipped), rewriting only the files that hold one.
+func ScrubFiles(r *producers.Redactor, paths ...string) error {
+	if r.Empty() {
+		return nil
+	}
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if clean := r.String(string(data)); clean != string(data) {
+			if err := os.WriteFile(p, []byte(clean), 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func skip(o Outcome, why string) Outcome {

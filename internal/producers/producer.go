@@ -28,6 +28,10 @@ type Parsed struct {
 	Issues []*v1.Issue
 	// ToolVersion is the scanner version the report names, when it names one.
 	ToolVersion string
+	// Secrets are the raw values a secret scanner found. They are never
+	// written anywhere: Dracon uses them, in memory, to hide the same
+	// values in every tool's findings and in the run directory's files.
+	Secrets []string
 }
 
 // ParseFunc reads one raw report. It is pure: bytes in, issues out. It never

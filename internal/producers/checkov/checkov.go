@@ -170,7 +170,7 @@ func issue(c *check, checkType, version string) *v1.Issue {
 		RuleId:      c.CheckID,
 		Title:       producers.FirstNonEmpty(c.CheckName, c.ShortDesc, c.CheckID),
 		Severity:    v1.Severity_SEVERITY_MEDIUM,
-		Description: description(c),
+		Description: description(c, isSecret(c, checkType)),
 		Location:    producers.Loc(c.FilePath, start, end),
 		ToolName:    name,
 		ToolVersion: version,
@@ -190,7 +190,9 @@ func issue(c *check, checkType, version string) *v1.Issue {
 	if c.Category != "" {
 		iss.Tags = append(iss.Tags, c.Category)
 	}
-	if c.Resource != "" {
+	// A secret finding's "resource" is detect-secrets' unsalted SHA-1 of
+	// the secret: a second hash of the value, which Dracon does not keep.
+	if c.Resource != "" && !isSecret(c, checkType) {
 		iss.Annotations = map[string]string{"resource": c.Resource}
 	}
 	// Secret findings' code lines hold the (partly masked) secret: checkov
@@ -248,14 +250,14 @@ func isSecret(c *check, checkType string) bool {
 	return checkType == "secrets" || strings.HasPrefix(c.CheckID, "CKV_SECRET_")
 }
 
-func description(c *check) string {
+func description(c *check, secret bool) string {
 	var parts []string
 	for _, s := range []string{c.Description, c.ShortDesc} {
 		if s = strings.TrimSpace(s); s != "" && s != c.CheckName {
 			parts = append(parts, s)
 		}
 	}
-	if c.Resource != "" {
+	if c.Resource != "" && !secret {
 		parts = append(parts, "Resource: "+c.Resource)
 	}
 	for _, d := range c.Details {

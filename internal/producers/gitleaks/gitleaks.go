@@ -32,11 +32,13 @@ var Producer = &producers.Producer{
 		Image:     "docker.io/zricethezav/gitleaks:v8.30.1",
 		Args: func(src, out string) []string {
 			// "dir ." scans the working tree (the runner starts it in src),
-			// so report paths are relative to the repository. --redact
-			// keeps secret values out of the report file itself;
-			// --exit-code 0 lets the gate, not gitleaks, decide.
+			// so report paths are relative to the repository. No --redact:
+			// Dracon needs the values, in memory, to hide them in every
+			// other tool's findings too; it scrubs them from this report
+			// file as soon as it has read it. --exit-code 0 lets the gate,
+			// not gitleaks, decide.
 			return []string{"dir", ".", "--report-format", "json", "--report-path", out,
-				"--redact", "--no-banner", "--no-color", "--exit-code", "0", "--log-level", "warn"}
+				"--no-banner", "--no-color", "--exit-code", "0", "--log-level", "warn"}
 		},
 		VersionArgs: []string{"version"},
 	},
@@ -106,7 +108,27 @@ func Parse(data []byte) (*producers.Parsed, error) {
 		}
 		out.Issues = append(out.Issues, iss)
 	}
+	out.Secrets = secretsOf(*fs)
 	return out, nil
+}
+
+// secretsOf lists the values the report shows in full, for Dracon to hide
+// wherever else they appear.
+func secretsOf(fs []finding) []string {
+	var out []string
+	for i := range fs {
+		f := &fs[i]
+		// As the issue builders do: with no Secret the whole match is the
+		// value (gitleaks 8), with no offender the whole line (gitleaks 7).
+		s := producers.FirstNonEmpty(f.Secret, f.Match)
+		if f.RuleID == nil {
+			s = producers.FirstNonEmpty(f.Offender, f.Line)
+		}
+		if s != "" && !redacted(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // redacted says the report already hid the value: gitleaks --redact writes
@@ -284,6 +306,9 @@ func parseSARIF(data []byte) (*producers.Parsed, error) {
 	}
 	for _, is := range got.Issues {
 		secret := is.GetContextSegment()
+		if secret != "" && !redacted(secret) {
+			got.Secrets = append(got.Secrets, secret)
+		}
 		is.Severity = v1.Severity_SEVERITY_HIGH
 		is.Annotations = nil
 		if secret == "" || redacted(secret) {

@@ -282,7 +282,7 @@ func BenchmarkParse(b *testing.B) {
 
 // TestRealGitleaks runs the pinned gitleaks on testdata/src and asserts
 // the exact findings, and that neither the issues nor the raw report on
-// disk (written with --redact) hold a secret.
+// disk (rewritten with the values hidden once parsed) hold a secret.
 func TestRealGitleaks(t *testing.T) {
 	producertest.RequireTool(t, Producer)
 	runDir := t.TempDir()

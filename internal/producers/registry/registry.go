@@ -115,10 +115,26 @@ func normalise(s string) string {
 // importer whatever the tool, so every tool that can write SARIF is covered
 // without a second parser of its own. Secret scanners are the exception:
 // their SARIF snippets hold the secret itself, and only the tool's own
-// parser knows where to redact it.
+// parser knows to hide it. So the generic importer also hands a log whose
+// driver is a secret scanner (gitleaks SARIF named as "sarif") back to
+// that scanner's parser.
 func Parse(p *producers.Producer, data []byte) (*producers.Parsed, error) {
 	if p.Name != sarif.Producer.Name && p.Kind != producers.Secrets && sarif.Sniff(data) {
 		return sarif.ParseAs(p.Name, data)
 	}
-	return p.Parse(data)
+	got, err := p.Parse(data)
+	if err != nil || p.Name != sarif.Producer.Name {
+		return got, err
+	}
+	seen := map[string]bool{}
+	for _, is := range got.Issues {
+		if seen[is.ToolName] {
+			continue
+		}
+		seen[is.ToolName] = true
+		if q, err := Lookup(is.ToolName); err == nil && q.Kind == producers.Secrets {
+			return q.Parse(data)
+		}
+	}
+	return got, nil
 }

@@ -113,6 +113,8 @@ func Parse(data []byte) (*producers.Parsed, error) {
 		if err != nil {
 			return nil, lineError(line, err.Error())
 		}
+		all, _ := r.secrets()
+		out.Secrets = append(out.Secrets, all...)
 		if seen[key] {
 			continue
 		}
@@ -302,46 +304,7 @@ func (r *result) issue() (*v1.Issue, string, error) {
 // are built from the report, and any of them (a path, a URL, a detector's
 // extra data) could repeat a secret.
 func scrub(iss *v1.Issue, secrets []string) {
-	// One pass over the text for all secrets: applying them one after
-	// another could match a secret inside another's mask, and a short
-	// secret (a single "*") would make every mask grow the text again.
-	var rep *strings.Replacer
-	red := func(s string) string {
-		for _, sec := range secrets {
-			if strings.Contains(s, sec) {
-				if rep == nil {
-					pairs := make([]string, 0, 2*len(secrets))
-					for _, sec := range secrets {
-						pairs = append(pairs, sec, producers.RedactSecret(sec))
-					}
-					rep = strings.NewReplacer(pairs...)
-				}
-				return rep.Replace(s)
-			}
-		}
-		return s
-	}
-	iss.Target = red(iss.Target)
-	iss.Title = red(iss.Title)
-	iss.Type = red(iss.Type)
-	iss.RuleId = red(iss.RuleId)
-	iss.Description = red(iss.Description)
-	if iss.ContextSegment != nil {
-		cs := red(*iss.ContextSegment)
-		iss.ContextSegment = &cs
-	}
-	if iss.Location != nil {
-		iss.Location.Path = red(iss.Location.Path)
-	}
-	for i := range iss.References {
-		iss.References[i] = red(iss.References[i])
-	}
-	for i := range iss.Tags {
-		iss.Tags[i] = red(iss.Tags[i])
-	}
-	for k, v := range iss.Annotations {
-		iss.Annotations[k] = red(v)
-	}
+	producers.NewRedactor(secrets).Issue(iss)
 }
 
 func containsAny(s string, subs []string) bool {
