@@ -219,3 +219,16 @@ func FirstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// Section appends "label: text" to a description being built, separated
+// from what is already there by a blank line; blank text adds nothing.
+func Section(b *strings.Builder, label, text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n\n")
+	}
+	b.WriteString(label + ": " + text)
+}

@@ -213,16 +213,16 @@ func (r *result) issue() *v1.Issue {
 
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(in.Description))
-	section(&b, "Matcher", r.matcher())
-	section(&b, "Extractor", r.extractor())
+	producers.Section(&b, "Matcher", r.matcher())
+	producers.Section(&b, "Extractor", r.extractor())
 	if ex := r.extracted(); len(ex) > 0 {
 		trimmed := make([]string, 0, len(ex))
 		for _, e := range ex {
 			trimmed = append(trimmed, strings.TrimSpace(e))
 		}
-		section(&b, "Extracted", strings.Join(trimmed, ", "))
+		producers.Section(&b, "Extracted", strings.Join(trimmed, ", "))
 	}
-	section(&b, "Remediation", in.Remediation)
+	producers.Section(&b, "Remediation", in.Remediation)
 	iss.Description = b.String()
 
 	if c := in.Classification; c != nil {
@@ -264,17 +264,6 @@ func (r *result) issue() *v1.Issue {
 		iss.Annotations = ann
 	}
 	return iss
-}
-
-func section(b *strings.Builder, label, text string) {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return
-	}
-	if b.Len() > 0 {
-		b.WriteString("\n\n")
-	}
-	b.WriteString(label + ": " + text)
 }
 
 // stringList reads a JSON string, a list of strings, or null: nuclei's

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
+	"github.com/draconsec/dracon/internal/producers/depkit"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -206,9 +207,9 @@ func group(sites []site) []*finding {
 					index[key] = f
 					out = append(out, f)
 				}
-				f.evidence = addUnique(f.evidence, in.Evidence)
-				f.attacks = addUnique(f.attacks, in.Attack)
-				f.otherInfo = addUnique(f.otherInfo, stripHTML(in.OtherInfo))
+				f.evidence = depkit.AppendUnique(f.evidence, strings.TrimSpace(in.Evidence))
+				f.attacks = depkit.AppendUnique(f.attacks, strings.TrimSpace(in.Attack))
+				f.otherInfo = depkit.AppendUnique(f.otherInfo, strings.TrimSpace(stripHTML(in.OtherInfo)))
 			}
 		}
 	}
@@ -231,25 +232,25 @@ func (f *finding) issue(version string) *v1.Issue {
 	b.Grow(len(t.desc) + len(t.solution) + len(t.info) + 256)
 	b.WriteString(t.desc)
 	if f.method != "" || f.param != "" {
-		section(&b, "Request", strings.TrimSpace(f.method+" "+target))
+		producers.Section(&b, "Request", strings.TrimSpace(f.method+" "+target))
 		if f.param != "" {
 			b.WriteString("\nParameter: " + f.param)
 		}
 	}
 	for _, e := range f.evidence {
-		section(&b, "Evidence", e)
+		producers.Section(&b, "Evidence", e)
 	}
 	for _, at := range f.attacks {
-		section(&b, "Attack", at)
+		producers.Section(&b, "Attack", at)
 	}
 	info := f.otherInfo
 	if len(info) == 0 {
 		info = []string{t.info}
 	}
 	for _, o := range info {
-		section(&b, "Other information", o)
+		producers.Section(&b, "Other information", o)
 	}
-	section(&b, "Solution", t.solution)
+	producers.Section(&b, "Solution", t.solution)
 
 	iss := &v1.Issue{
 		Target:      target,
@@ -284,30 +285,6 @@ func (f *finding) issue(version string) *v1.Issue {
 		iss.Annotations = ann
 	}
 	return iss
-}
-
-func section(b *strings.Builder, label, text string) {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return
-	}
-	if b.Len() > 0 {
-		b.WriteString("\n\n")
-	}
-	b.WriteString(label + ": " + text)
-}
-
-func addUnique(list []string, s string) []string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return list
-	}
-	for _, v := range list {
-		if v == s {
-			return list
-		}
-	}
-	return append(list, s)
 }
 
 // severity maps ZAP's riskcode: 0 informational, 1 low, 2 medium, 3 high.
@@ -438,7 +415,7 @@ func urls(s string) []string {
 			}
 			u := strings.TrimRight(field[st[0]:end], ".,;")
 			if len(u) > len("https://") {
-				out = addUnique(out, u)
+				out = depkit.AppendUnique(out, strings.TrimSpace(u))
 			}
 		}
 	}
