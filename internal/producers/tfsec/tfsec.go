@@ -1,9 +1,13 @@
 // Package tfsec runs aquasecurity/tfsec on Terraform code and parses its
-// JSON report, in both the current (AVD ids, "status") and the legacy
-// (GCP008-style ids, "passed") shape.
+// JSON report in the three shapes tfsec has written: v1.x (AVD ids,
+// numeric "status"), v0.40–v0.63 (long ids with "legacy_rule_id", string
+// "status") and v0.39 and before (GCP008-style ids, "passed").
 package tfsec
 
 import (
+	"bytes"
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/draconsec/dracon/internal/producers"
@@ -56,8 +60,9 @@ type result struct {
 	Description     string   `json:"description"`
 	Severity        string   `json:"severity"`
 	Warning         bool     `json:"warning"`
-	Status          *int     `json:"status"` // 0 failed, 1 passed, 2 ignored
-	Passed          bool     `json:"passed"` // legacy
+	LegacyRuleID    string   `json:"legacy_rule_id"` // v0.40–v0.63: "AWS017"
+	Status          status   `json:"status"`
+	Passed          bool     `json:"passed"` // v0.39 and before
 	Resource        string   `json:"resource"`
 	Location        struct {
 		Filename  string `json:"filename"`
@@ -66,15 +71,55 @@ type result struct {
 	} `json:"location"`
 }
 
+// status is a result's outcome, normalised to "failed", "passed",
+// "ignored" or "" (not written). tfsec v1.x writes defsec's scan.Status, a
+// number (0 failed, 1 passed, 2 ignored); v0.40 to v0.63 wrote the words
+// (pkg/result/result.go: "failed", "passed", "ignored"). A value neither
+// version writes is kept as written ("status 7") and the result is kept as
+// a finding: an outcome this parser does not know is not a pass.
+type status string
+
 const (
-	statusPassed  = 1
-	statusIgnored = 2
+	statusFailed  status = "failed"
+	statusPassed  status = "passed"
+	statusIgnored status = "ignored"
 )
 
+func (s *status) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || bytes.Equal(b, []byte("null")):
+		*s = ""
+	case b[0] == '"':
+		text, err := strconv.Unquote(string(b))
+		if err != nil {
+			return errors.New(`"status" is not a valid string`)
+		}
+		*s = status(strings.ToLower(strings.TrimSpace(text)))
+	default:
+		n, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil {
+			return errors.New(`"status" is neither a number nor a string`)
+		}
+		switch n {
+		case 0:
+			*s = statusFailed
+		case 1:
+			*s = statusPassed
+		case 2:
+			*s = statusIgnored
+		default:
+			*s = status("status " + strconv.FormatInt(n, 10))
+		}
+	}
+	return nil
+}
+
 // Parse reads tfsec's JSON report (--format json). Passed checks (present
-// with --include-passed, or "passed": true in the legacy format) are not
-// findings and are left out; checks ignored by a tfsec:ignore comment
-// (present with --include-ignored) are kept and tagged "ignored".
+// with --include-passed: "status" 1 or "passed", or "passed": true in the
+// oldest format) are not findings and are left out; checks ignored by a
+// tfsec:ignore comment (present with --include-ignored) are kept and
+// tagged "ignored".
 func Parse(data []byte) (*producers.Parsed, error) {
 	var r report
 	if err := producers.DecodeJSON(name, data, &r); err != nil {
@@ -90,7 +135,7 @@ func Parse(data []byte) (*producers.Parsed, error) {
 	}
 	out := &producers.Parsed{Issues: make([]*v1.Issue, 0, len(*r.Results))}
 	for i, res := range *r.Results {
-		if res.Passed || (res.Status != nil && *res.Status == statusPassed) {
+		if res.Passed || res.Status == statusPassed {
 			continue
 		}
 		if res.RuleID == "" {
@@ -108,8 +153,10 @@ func Parse(data []byte) (*producers.Parsed, error) {
 			References:  references(&res),
 			ToolName:    name,
 		}
-		if res.LongID != "" && res.LongID != res.RuleID {
-			iss.Aliases = []string{res.LongID}
+		for _, a := range []string{res.LongID, res.LegacyRuleID} {
+			if a != "" && a != res.RuleID {
+				iss.Aliases = append(iss.Aliases, a)
+			}
 		}
 		for _, t := range []string{res.Provider, res.Service} {
 			if t != "" {
@@ -119,8 +166,12 @@ func Parse(data []byte) (*producers.Parsed, error) {
 		if res.Warning {
 			iss.Tags = append(iss.Tags, "warning")
 		}
-		if res.Status != nil && *res.Status == statusIgnored {
+		switch res.Status {
+		case "", statusFailed:
+		case statusIgnored:
 			iss.Tags = append(iss.Tags, "ignored")
+		default:
+			iss.Tags = append(iss.Tags, "status:"+string(res.Status))
 		}
 		if res.Resource != "" {
 			iss.Annotations = map[string]string{"resource": res.Resource}

@@ -84,6 +84,113 @@ func TestParseCurrent(t *testing.T) {
 	}
 }
 
+// TestParseV0 reads the reports of the real tfsec v0.63.1 (testdata/README.md
+// says how they were made): long ids as rule_id, legacy_rule_id, and
+// "status" written as a word.
+func TestParseV0(t *testing.T) {
+	const file = "/tmp/oldtools/tfrun/src/main.tf"
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"testdata/v0.63.1.json", []string{
+			"aws-s3-no-public-access-with-acl " + file + ":3 SEVERITY_CRITICAL [AWS001] [aws s3]",
+			"aws-s3-specify-public-access-block " + file + ":1-4 SEVERITY_MEDIUM [AWS098] [aws s3]",
+			"aws-vpc-no-public-ingress-sgr " + file + ":11 SEVERITY_CRITICAL [AWS006] [aws vpc]",
+			"aws-s3-enable-bucket-encryption " + file + ":1-4 SEVERITY_HIGH [AWS017] [aws s3]",
+			"aws-s3-enable-bucket-logging " + file + ":1-4 SEVERITY_MEDIUM [AWS002] [aws s3]",
+			"aws-s3-enable-versioning " + file + ":1-4 SEVERITY_MEDIUM [AWS077] [aws s3]",
+		}},
+		// --include-passed: 18 results, 12 of them "status": "passed",
+		// which are not findings.
+		{"testdata/v0.63.1-include-passed.json", []string{
+			"aws-s3-enable-bucket-encryption " + file + ":1-4 SEVERITY_HIGH [AWS017] [aws s3]",
+			"aws-s3-enable-versioning " + file + ":1-4 SEVERITY_MEDIUM [AWS077] [aws s3]",
+			"aws-s3-specify-public-access-block " + file + ":1-4 SEVERITY_MEDIUM [AWS098] [aws s3]",
+			"aws-vpc-no-public-ingress-sgr " + file + ":11 SEVERITY_CRITICAL [AWS006] [aws vpc]",
+			"aws-s3-no-public-access-with-acl " + file + ":3 SEVERITY_CRITICAL [AWS001] [aws s3]",
+			"aws-s3-enable-bucket-logging " + file + ":1-4 SEVERITY_MEDIUM [AWS002] [aws s3]",
+		}},
+	} {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			producertest.CheckIssues(t, got.Issues)
+			var lines []string
+			for _, is := range got.Issues {
+				lines = append(lines, fmt.Sprintf("%s %s %s %v %v", is.RuleId, is.Target, is.Severity, is.Aliases, is.Tags))
+			}
+			if !slices.Equal(lines, tc.want) {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for _, is := range got.Issues {
+				if is.RuleId != "aws-vpc-no-public-ingress-sgr" {
+					continue
+				}
+				if is.Title != "An ingress security group rule allows traffic from /0." ||
+					is.Annotations["resource"] != "aws_security_group_rule.ssh" || len(is.References) == 0 ||
+					!strings.HasPrefix(is.References[0], "https://aquasecurity.github.io/tfsec/latest/checks/aws/vpc/") ||
+					!strings.Contains(is.Description, "Resolution: ") {
+					t.Errorf("ingress issue = %v", is)
+				}
+			}
+		})
+	}
+}
+
+// TestStatusForms checks each way tfsec has written a result's outcome.
+func TestStatusForms(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		tags   []string // nil: not a finding
+	}{
+		{`0`, []string{}},
+		{`1`, nil},
+		{`2`, []string{"ignored"}},
+		{`"failed"`, []string{}},
+		{`"passed"`, nil},
+		{`"ignored"`, []string{"ignored"}},
+		{`"FAILED"`, []string{}},
+		{`null`, []string{}},
+		// Neither version writes these: kept as findings, the value named.
+		{`7`, []string{"status:status 7"}},
+		{`"skipped"`, []string{"status:skipped"}},
+	} {
+		in := `{"results": [{"rule_id": "AVD-AWS-0088", "severity": "HIGH", "status": ` + tc.status +
+			`, "location": {"filename": "main.tf", "start_line": 1, "end_line": 4}}]}`
+		got, err := Parse([]byte(in))
+		if err != nil {
+			t.Errorf("status %s: %v", tc.status, err)
+			continue
+		}
+		if tc.tags == nil {
+			if len(got.Issues) != 0 {
+				t.Errorf("status %s: a pass became a finding: %v", tc.status, got.Issues)
+			}
+			continue
+		}
+		if len(got.Issues) != 1 {
+			t.Errorf("status %s: %d issues", tc.status, len(got.Issues))
+			continue
+		}
+		if tags := append([]string{}, got.Issues[0].Tags...); !slices.Equal(tags, tc.tags) {
+			t.Errorf("status %s: tags %v, want %v", tc.status, tags, tc.tags)
+		}
+	}
+	for _, bad := range []string{`true`, `{}`, `[0]`, `1.5`} {
+		in := `{"results": [{"rule_id": "AVD-AWS-0088", "status": ` + bad + `}]}`
+		if _, err := Parse([]byte(in)); err == nil {
+			t.Errorf("status %s: no error", bad)
+		}
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"empty":      "",
