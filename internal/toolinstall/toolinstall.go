@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -102,7 +103,51 @@ func goInstall(ctx context.Context, t *producers.Tool, tmp string, log io.Writer
 	if err := cmd.Run(); err != nil {
 		return "", err
 	}
-	return filepath.Join(bin, filepath.Base(strings.TrimSuffix(t.GoPackage, "/"))), nil
+	return builtBinary(bin, t.GoPackage)
+}
+
+// builtBinary finds what `go install` wrote into the empty GOBIN: the file
+// ExecName predicts, or else the one file there, so a package path the rule
+// misreads still installs; anything else is an error naming what it found.
+func builtBinary(bin, pkg string) (string, error) {
+	want := filepath.Join(bin, ExecName(pkg))
+	if st, err := os.Stat(want); err == nil && !st.IsDir() {
+		return want, nil
+	}
+	entries, err := os.ReadDir(bin)
+	if err != nil {
+		return "", fmt.Errorf("go install %s wrote no binary: %w", pkg, err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(entries) == 1 && entries[0].Type().IsRegular() {
+		return filepath.Join(bin, entries[0].Name()), nil
+	}
+	return "", fmt.Errorf("go install %s: expected %s in %s, found %v", pkg, ExecName(pkg), bin, names)
+}
+
+// ExecName is the file name the go command gives the binary of package
+// pkg: its last path element, or the element before it when the last is a
+// major-version suffix (".../gitleaks/v8" builds "gitleaks"), as cmd/go's
+// DefaultExecName does in module mode (golang.org/issue/24667).
+func ExecName(pkg string) string {
+	pkg = strings.TrimSuffix(pkg, "/")
+	dir, elem := path.Split(pkg)
+	if dir != "" && isMajorVersion(elem) {
+		_, elem = path.Split(strings.TrimSuffix(dir, "/"))
+	}
+	return elem
+}
+
+// isMajorVersion reports whether elem is a major-version path suffix: "v"
+// and digits, at least v2 ("v0", "v1" and "v01" are ordinary names).
+func isMajorVersion(elem string) bool {
+	if len(elem) < 2 || elem[0] != 'v' || elem[1] == '0' || (elem[1] == '1' && len(elem) == 2) {
+		return false
+	}
+	return strings.Trim(elem[1:], "0123456789") == ""
 }
 
 // buildInModule builds a scanner as a tool of a throwaway module, for
@@ -171,7 +216,7 @@ func copyAsset(ctx context.Context, t *producers.Tool, folder, tmp string) error
 func modulePath(pkg string) string {
 	parts := strings.Split(pkg, "/")
 	for i, p := range parts {
-		if i >= 3 && len(p) >= 2 && p[0] == 'v' && strings.Trim(p[1:], "0123456789") == "" {
+		if i >= 3 && isMajorVersion(p) {
 			return strings.Join(parts[:i+1], "/")
 		}
 	}
