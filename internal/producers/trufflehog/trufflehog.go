@@ -1,7 +1,8 @@
 // Package trufflehog runs TruffleHog v3 on a working tree and parses its
-// JSON-lines output. Secret values never leave this package: Raw and
-// RawV2 reach no field of any issue, every text field is scrubbed of
-// them, and findings are identified by a hash of the secret.
+// JSON-lines output, and TruffleHog v2's. Secret values never leave this
+// package: Raw and RawV2 (v3), stringsFound, diff and printDiff (v2) reach
+// no field of any issue, every text field is scrubbed of them, and
+// findings are identified by a hash of the secret.
 package trufflehog
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,13 +85,17 @@ type source struct {
 	Visibility flexText `json:"visibility"`
 }
 
-// Parse reads TruffleHog v3's --json output: one JSON object per line. An
-// empty report is no findings: TruffleHog prints nothing when it finds
-// nothing. The same secret reported twice at the same place (TruffleHog
-// repeats a result when a commit touches a line twice) is one issue.
+// Parse reads TruffleHog's --json output: v3's (one JSON object per
+// line) and v2's (the Python truffleHog: one object per line from 2.0.89
+// on, pretty-printed objects one after another before). An empty report
+// is no findings: TruffleHog prints nothing when it finds nothing. The
+// same secret reported twice at the same place (TruffleHog repeats a
+// result when a commit touches a line twice) is one issue.
 func Parse(data []byte) (*producers.Parsed, error) {
-	out := &producers.Parsed{Issues: []*v1.Issue{}}
-	seen := map[string]bool{}
+	p := &parser{out: &producers.Parsed{Issues: []*v1.Issue{}}, seen: map[string]bool{}}
+	if prettyPrinted(data) {
+		return p.stream(data)
+	}
 	line := 0
 	for rest := data; len(rest) > 0; {
 		var raw []byte
@@ -99,29 +105,100 @@ func Parse(data []byte) (*producers.Parsed, error) {
 		if len(raw) == 0 {
 			continue
 		}
-		if len(raw) == 0 || raw[0] != '{' {
-			return nil, lineError(line, "not a TruffleHog v3 result: expected a JSON object")
-		}
-		var r result
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return nil, lineError(line, describe(err))
-		}
-		if r.DetectorName == nil || r.SourceMetadata == nil {
-			return nil, lineError(line, `not a TruffleHog v3 result: no "DetectorName" and "SourceMetadata"`)
-		}
-		iss, key, err := r.issue()
-		if err != nil {
+		if err := p.result(raw); err != nil {
 			return nil, lineError(line, err.Error())
 		}
-		all, _ := r.secrets()
-		out.Secrets = append(out.Secrets, all...)
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out.Issues = append(out.Issues, iss)
 	}
-	return out, nil
+	return p.out, nil
+}
+
+type parser struct {
+	out  *producers.Parsed
+	seen map[string]bool
+}
+
+// notAResult names the versions this parser reads, for an object that is
+// neither.
+const notAResult = `not a TruffleHog result: neither v3 ("DetectorName", "SourceMetadata") nor v2 ("reason", "stringsFound"); this parser reads TruffleHog v2 and v3`
+
+// result reads one JSON object, of either version.
+func (p *parser) result(raw []byte) error {
+	if raw[0] != '{' {
+		return errors.New(notAResult + ": expected a JSON object")
+	}
+	var r result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return errors.New(describe(err))
+	}
+	if r.DetectorName == nil || r.SourceMetadata == nil {
+		if !isV2(raw) {
+			return errors.New(notAResult)
+		}
+		return p.v2(raw)
+	}
+	iss, key, err := r.issue()
+	if err != nil {
+		return err
+	}
+	all, _ := r.secrets()
+	p.add(iss, key, all)
+	return nil
+}
+
+func (p *parser) v2(raw []byte) error {
+	var r v2result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return errors.New(describe(err))
+	}
+	iss, key, secrets, err := r.issue()
+	if err != nil {
+		return err
+	}
+	p.add(iss, key, secrets)
+	return nil
+}
+
+func (p *parser) add(iss *v1.Issue, key string, secrets []string) {
+	p.out.Secrets = append(p.out.Secrets, secrets...)
+	if p.seen[key] {
+		return
+	}
+	p.seen[key] = true
+	p.out.Issues = append(p.out.Issues, iss)
+}
+
+// prettyPrinted reports whether the report starts with an object spread
+// over lines, as TruffleHog 2.0.0 to 2.0.88 printed (json.dumps with
+// indent=4).
+func prettyPrinted(data []byte) bool {
+	first, _, _ := bytes.Cut(bytes.TrimLeft(data, " \t\r\n"), []byte("\n"))
+	return string(bytes.TrimSpace(first)) == "{"
+}
+
+// stream reads a sequence of JSON objects separated by whitespace.
+func (p *parser) stream(data []byte) (*producers.Parsed, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return p.out, nil
+		}
+		// The line the object starts on: skip the whitespace before it.
+		at := int(start)
+		for at < len(data) && (data[at] == ' ' || data[at] == '\t' || data[at] == '\r' || data[at] == '\n') {
+			at++
+		}
+		line := 1 + bytes.Count(data[:at], []byte("\n"))
+		if err != nil {
+			return nil, lineError(line, describe(err))
+		}
+		raw = bytes.TrimSpace(raw)
+		if err := p.result(raw); err != nil {
+			return nil, lineError(line, err.Error())
+		}
+	}
 }
 
 // secrets returns the values that must never be shown, and the one the

@@ -3,8 +3,10 @@ package trufflehog
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,10 +74,37 @@ func rawValues(t *testing.T, data []byte) []string {
 	return out
 }
 
+// v2Values returns every string in stringsFound of a TruffleHog v2
+// report (either layout), and every group of a grouped match.
+func v2Values(t *testing.T, data []byte) []string {
+	t.Helper()
+	var out []string
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	for dec.More() {
+		var r struct{ StringsFound []any }
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case string:
+				out = append(out, x)
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(r.StringsFound)
+	}
+	return out
+}
+
 // TestNoSecretLeaks marshals every issue of every report and looks for
 // each raw secret value in it.
 func TestNoSecretLeaks(t *testing.T) {
-	files := []string{"testdata/v3.90.jsonl"}
+	files := []string{"testdata/v3.90.jsonl", "testdata/v2.1.13.jsonl", "testdata/v2.0.88.json"}
 	for _, row := range producertest.Expected(t, "trufflehog") {
 		files = append(files, row.File)
 	}
@@ -84,7 +113,12 @@ func TestNoSecretLeaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raws := rawValues(t, data)
+		var raws []string
+		if strings.Contains(f, "/v2.") {
+			raws = v2Values(t, data)
+		} else {
+			raws = rawValues(t, data)
+		}
 		if len(raws) == 0 {
 			t.Fatalf("%s: no raw values to look for", f)
 		}
@@ -156,6 +190,146 @@ func TestCurrentFormat(t *testing.T) {
 	}
 }
 
+// TestV2 reads reports of the real TruffleHog v2 (the Python truffleHog;
+// testdata/README.md says how they were made) in both layouts it printed:
+// one object per line (2.0.89 and later) and pretty-printed objects one
+// after another (2.0.88 and before). The secrets are AWS's documented
+// example key, Slack's documentation webhook and two well-known SHA-256
+// digests.
+func TestV2(t *testing.T) {
+	const (
+		akia    = "AKIAIOSFODNN7EXAMPLE"
+		awsSec  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+		slack   = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+		digest1 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+		digest2 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	)
+	for _, tc := range []struct {
+		file string
+		want []string // rule, target, severity, confidence, commit, context
+	}{
+		{"testdata/v2.1.13.jsonl", []string{
+			"High Entropy|keys.json|SEVERITY_MEDIUM|CONFIDENCE_LOW|54487cba8f896feed0802e9134946e4179ece222|9f86****REDACTED****\ne3b0****REDACTED****",
+			"High Entropy|config/settings.py|SEVERITY_MEDIUM|CONFIDENCE_LOW|6e825d6630b2003a441bd9a14a09f2f54a404063|wJal****REDACTED****",
+			"AWS API Key|config/settings.py|SEVERITY_HIGH|CONFIDENCE_MEDIUM|6e825d6630b2003a441bd9a14a09f2f54a404063|AKIA****REDACTED****",
+			"Slack Webhook|notify.js|SEVERITY_HIGH|CONFIDENCE_MEDIUM|19154b170d7fa00842b6b46137bfbb7741e70a4d|http****REDACTED****",
+			"High Entropy|config/settings.py|SEVERITY_MEDIUM|CONFIDENCE_LOW|904ff9a623dc999d15905c9b922a72489f0cc597|wJal****REDACTED****",
+			"AWS API Key|config/settings.py|SEVERITY_HIGH|CONFIDENCE_MEDIUM|904ff9a623dc999d15905c9b922a72489f0cc597|AKIA****REDACTED****",
+		}},
+		// 2.0.88 had no Slack webhook regex, and named each result with
+		// the hash of the commit before the one that changed the file (a
+		// bug 2.0.9x fixed); both are what it printed.
+		{"testdata/v2.0.88.json", []string{
+			"High Entropy|keys.json|SEVERITY_MEDIUM|CONFIDENCE_LOW|6e825d6630b2003a441bd9a14a09f2f54a404063|9f86****REDACTED****\ne3b0****REDACTED****",
+			"High Entropy|config/settings.py|SEVERITY_MEDIUM|CONFIDENCE_LOW|19154b170d7fa00842b6b46137bfbb7741e70a4d|wJal****REDACTED****",
+			"AWS API Key|config/settings.py|SEVERITY_HIGH|CONFIDENCE_MEDIUM|19154b170d7fa00842b6b46137bfbb7741e70a4d|AKIA****REDACTED****",
+			"High Entropy|config/settings.py|SEVERITY_MEDIUM|CONFIDENCE_LOW|91bdeb65fc8c093ce53d4f53e138ca1db8651eb4|wJal****REDACTED****",
+			"AWS API Key|config/settings.py|SEVERITY_HIGH|CONFIDENCE_MEDIUM|91bdeb65fc8c093ce53d4f53e138ca1db8651eb4|AKIA****REDACTED****",
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			producertest.CheckIssues(t, r.Issues)
+			var got []string
+			for _, is := range r.Issues {
+				got = append(got, strings.Join([]string{is.RuleId, is.Target, is.Severity.String(), is.Confidence.String(),
+					is.Annotations["commit"], is.GetContextSegment()}, "|"))
+				if is.Location == nil || is.Location.Path != is.Target || is.Location.StartLine != 0 ||
+					is.Annotations["source"] != "Git" || is.Annotations["date"] == "" || is.Annotations["branch"] == "" ||
+					!slices.Contains(is.Tags, "secret") || !slices.Contains(is.Tags, "unverified") {
+					t.Errorf("issue %s = %v", is.RuleId, is)
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("issues:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			// Every value found is handed to the run, to be hidden everywhere.
+			for _, sec := range []string{akia, awsSec, digest1, digest2} {
+				if !slices.Contains(r.Secrets, sec) {
+					t.Errorf("Secrets lacks %s…", sec[:4])
+				}
+			}
+			var aws *v1.Issue
+			for _, is := range r.Issues {
+				if is.RuleId == "AWS API Key" {
+					aws = is
+					break
+				}
+			}
+			if aws == nil {
+				t.Fatal("no AWS API Key issue")
+			}
+			// One leaked value, one fingerprint: the same as gitleaks' and
+			// TruffleHog v3's for the same key.
+			if aws.Fingerprint != producers.SecretFingerprint(akia) || aws.Title != "AWS API Key secret" ||
+				!strings.Contains(aws.Description, "Secret: AKIA****REDACTED****") {
+				t.Errorf("AWS issue = %v", aws)
+			}
+			ent := r.Issues[0]
+			if ent.Title != "High-entropy string (possible secret)" || !slices.Contains(ent.Tags, "entropy") ||
+				ent.Fingerprint != producers.SecretFingerprint(digest1+"\n"+digest2) ||
+				!strings.Contains(ent.Description, "Commit message: Add signing keys for the webhook receiver") {
+				t.Errorf("entropy issue = %v", ent)
+			}
+		})
+	}
+}
+
+// TestV2Shapes checks what TruffleHog v2's code can print beyond the
+// recorded reports: a regex with groups (findall's tuples, printed as
+// arrays), a repeated line, and results that are not v2's.
+func TestV2Shapes(t *testing.T) {
+	line := func(found string) string {
+		return `{"branch": "origin/master", "commit": "add creds\n", "commitHash": "0123456789abcdef0123456789abcdef01234567", ` +
+			`"date": "2020-01-02 03:04:05", "diff": "+user = \"admin\"\n+pass = \"hunter2hunter2hunter2\"\n", "path": "app.cfg", ` +
+			`"printDiff": "\u001b[93mhunter2hunter2hunter2\u001b[0m", "reason": "Password", "stringsFound": ` + found + `}`
+	}
+	r, err := Parse([]byte(line(`[["admin", "hunter2hunter2hunter2"]]`) + "\n" + line(`[["admin", "hunter2hunter2hunter2"]]`) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Issues) != 1 {
+		t.Fatalf("a repeated line is one issue: got %d", len(r.Issues))
+	}
+	is := r.Issues[0]
+	b, _ := protojson.Marshal(is)
+	if strings.Contains(string(b), "hunter2hunter2hunter2") || !slices.Contains(r.Secrets, "hunter2hunter2hunter2") ||
+		!slices.Contains(r.Secrets, "adminhunter2hunter2hunter2") || is.Target != "app.cfg" || is.RuleId != "Password" {
+		t.Errorf("grouped match: %s (secrets %d)", b, len(r.Secrets))
+	}
+	for name, in := range map[string]string{
+		"no reason":       `{"path": "a", "stringsFound": ["x"]}`,
+		"empty reason":    `{"reason": " ", "stringsFound": ["AKIAIOSFODNN7EXAMPLE"], "path": "a"}`,
+		"nothing found":   `{"reason": "AWS API Key", "stringsFound": [], "path": "a"}`,
+		"found not list":  `{"reason": "AWS API Key", "stringsFound": "AKIAIOSFODNN7EXAMPLE", "path": "a"}`,
+		"found a number":  `{"reason": "AWS API Key", "stringsFound": [42], "path": "a"}`,
+		"pretty, broken":  "{\n    \"reason\": \"AWS API Key\",\n    \"stringsFound\": [\"AKIAIOSFODNN7EXAMPLE\"\n",
+		"pretty, not v2":  "{\n    \"results\": []\n}\n",
+		"trufflehog3 cli": `[{"rule": {"id": "high-entropy", "message": "High Entropy", "severity": "LOW"}, "path": "a", "secret": "x"}]`,
+	} {
+		_, err := Parse([]byte(in))
+		var pe *producers.ParseError
+		if err == nil || !errors.As(err, &pe) {
+			t.Errorf("%s: want a ParseError, got %v", name, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "AKIA") {
+			t.Errorf("%s: error shows a secret: %v", name, err)
+		}
+	}
+	_, err = Parse([]byte("{\n    \"reason\": \"AWS API Key\",\n    \"stringsFound\": [\"x\"],\n    \"path\": \"a\"\n}\n{\n    \"oops\": 1\n}\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 6") || !strings.Contains(err.Error(), "reads TruffleHog v2 and v3") {
+		t.Errorf("pretty-printed error does not name line 6 and the versions read: %v", err)
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"truncated":  `{"SourceMetadata":{"Data":{"Filesystem":{"file":"a"}}},"DetectorName":"AWS","Raw":"AKIA`,
@@ -192,7 +366,7 @@ func TestEmptyIsNoFindings(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	producertest.Seed(f, []string{"trufflehog"}, "testdata/*.jsonl")
+	producertest.Seed(f, []string{"trufflehog"}, "testdata/*.jsonl", "testdata/*.json")
 	f.Fuzz(func(t *testing.T, data []byte) { producertest.FuzzParse(t, Parse, data) })
 }
 
