@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
 # from Debian's packages (.ci/run installs them).
 TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft eslint
 
-.PHONY: build demo test tools proto lint bench clean
+.PHONY: build demo test tools proto lint bench clean corpus
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
@@ -40,6 +40,17 @@ lint:
 # Parser benchmarks, per core, as a table with their targets.
 bench:
 	$(GO) run ./internal/bench/cmd/benchtable
+
+# Refresh the test corpus and schemas from the workplace's shared copy,
+# taking only what may be redistributed (testdata/corpus/README.md).
+CORPUS_SRC  ?= ../shared/corpus
+SCHEMAS_SRC ?= ../shared/schemas
+SARIF_WILD  := codeql_skills-introduction-to-codeql_results.sarif gosec_aws-ssm_gosec.sarif \
+               trivy_trivy-sarif-demo_trivy-results.sarif grype_trivy-sarif-demo_results.sarif
+corpus:
+	cp -r $(CORPUS_SRC)/defectdojo/. testdata/corpus/defectdojo/
+	for f in $(SARIF_WILD); do cp $(CORPUS_SRC)/sarif-wild/$$f testdata/corpus/sarif-wild/; done
+	cp -r $(SCHEMAS_SRC)/. testdata/schemas/
 
 clean:
 	rm -rf bin .dracon dracon.sarif summary.json

@@ -1,5 +1,5 @@
 // Package schematest validates what Dracon writes against the official
-// JSON schemas in shared/schemas.
+// JSON schemas in testdata/schemas.
 package schematest
 
 import (
@@ -13,9 +13,9 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// Dir is the shared schemas folder.
+// Dir is the schemas folder.
 func Dir(t testing.TB) string {
-	return filepath.Join(producertest.CorpusDir(t), "..", "schemas")
+	return producertest.SchemasDir(t)
 }
 
 // ValidateSARIF checks a SARIF document against the OASIS schema and

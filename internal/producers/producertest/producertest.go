@@ -1,5 +1,5 @@
 // Package producertest holds the checks every producer's tests share: the
-// shared corpus of real scanner outputs and its expected finding counts,
+// corpus of real scanner outputs and its expected finding counts,
 // issue sanity checks, and fuzz seeding.
 package producertest
 
@@ -21,27 +21,43 @@ import (
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
-// CorpusDir finds ../shared/corpus (or $DRACON_CORPUS). The corpus is part
-// of this workplace, so a missing corpus fails the test rather than skipping
-// it: a skipped corpus test would let every parser regress unnoticed.
+// CorpusDir is the corpus of real scanner reports the repository carries
+// (testdata/corpus at the module root), or $DRACON_CORPUS to read another
+// copy. A missing corpus fails the test rather than skipping it: a skipped
+// corpus test would let every parser regress unnoticed.
 func CorpusDir(tb testing.TB) string {
 	tb.Helper()
 	if d := os.Getenv("DRACON_CORPUS"); d != "" {
 		return d
 	}
+	dir := filepath.Join(ModuleRoot(tb), "testdata", "corpus")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		tb.Fatalf("scanner corpus not found at %s (or set DRACON_CORPUS)", dir)
+	}
+	return dir
+}
+
+// SchemasDir holds the official report schemas (SARIF, GitLab, CycloneDX)
+// that what Dracon writes is validated against: testdata/schemas.
+func SchemasDir(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Join(ModuleRoot(tb), "testdata", "schemas")
+}
+
+// ModuleRoot is the folder of Dracon's go.mod, above the test's package.
+func ModuleRoot(tb testing.TB) string {
+	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for {
-		for _, c := range []string{filepath.Join(dir, "shared", "corpus"), filepath.Join(dir, "..", "shared", "corpus")} {
-			if st, err := os.Stat(c); err == nil && st.IsDir() {
-				return filepath.Clean(c)
-			}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatal("scanner corpus not found: set DRACON_CORPUS to the shared/corpus folder")
+			tb.Fatal("go.mod not found above the test's folder")
 		}
 		dir = parent
 	}
@@ -292,7 +308,7 @@ func BenchParse(b *testing.B, parse producers.ParseFunc, data []byte) {
 	}
 }
 
-// BenchCorpusFile benchmarks parse on one file of the shared corpus.
+// BenchCorpusFile benchmarks parse on one file of the corpus (testdata/corpus).
 func BenchCorpusFile(b *testing.B, parse producers.ParseFunc, rel string) {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join(CorpusDir(b), "defectdojo", rel))

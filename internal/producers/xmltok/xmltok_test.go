@@ -148,8 +148,8 @@ func seeds(tb testing.TB) [][]byte {
 	for _, g := range []string{
 		"../cyclonedx/testdata/*.xml", "../dependencycheck/testdata/*.xml",
 		"../spotbugs/testdata/*.xml", "../zap/testdata/*.xml",
-		"/work/shared/corpus/defectdojo/cyclonedx/*.xml", "/work/shared/corpus/defectdojo/dependency_check/*.xml",
-		"/work/shared/corpus/defectdojo/spotbugs/*.xml", "/work/shared/corpus/defectdojo/zap/*.xml",
+		"../../../testdata/corpus/defectdojo/cyclonedx/*.xml", "../../../testdata/corpus/defectdojo/dependency_check/*.xml",
+		"../../../testdata/corpus/defectdojo/spotbugs/*.xml", "../../../testdata/corpus/defectdojo/zap/*.xml",
 	} {
 		m, _ := filepath.Glob(g)
 		files = append(files, m...)
