@@ -1,0 +1,1 @@
+"""Vendored copy of a linter."""

@@ -1,0 +1,1 @@
+"""Google's cpplint, committed as a single file."""

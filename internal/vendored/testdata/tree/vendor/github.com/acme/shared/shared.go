@@ -1,0 +1,1 @@
+package shared // the project's own module, vendored by go mod vendor

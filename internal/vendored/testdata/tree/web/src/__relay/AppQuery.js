@@ -1,0 +1,5 @@
+/**
+ * @generated SignedSource<<0123456789abcdef0123456789abcdef>>
+ * @flow
+ */
+export default {};

@@ -1,0 +1,4 @@
+/*!
+ * jQuery JavaScript Library v3.2.1
+ * https://jquery.com/
+ */

@@ -1,0 +1,368 @@
+// Package vendored tells a project's own files from those it carries but
+// did not write: dependency folders (node_modules/, vendor/, third_party/,
+// ...), well-known third-party libraries (jQuery, Bootstrap, ...), minified
+// bundles, and files a tool generated. Scanners that read the source tree
+// report findings in such files that the project can do nothing about; a
+// first scan of a web application with a bundled jQuery is mostly those.
+//
+// The rules are a curated subset of GitHub Linguist's (lib/linguist/
+// vendor.yml and generated.rb), written anew here and chosen for what
+// security scanners read. Linguist decides what counts in a repository's
+// language statistics, which is a different question: it also treats CI
+// configuration (.github/, Jenkinsfile), Vagrantfiles, dist/, cache/,
+// env/ and fabfile.py as vendored, and lockfiles as generated, and all
+// of those are the project's own and matter to scanners (a workflow or a
+// Dockerfile under dist/ is infrastructure code; a lockfile is what a
+// dependency scanner reads). Those are left out; see rules.go for what is
+// in and why.
+//
+// A Classifier answers for one path, reading the file's first bytes for
+// the rules that look at content; Walk answers for a whole tree.
+package vendored
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Kind is why a file is not the project's own.
+type Kind string
+
+const (
+	Folder    Kind = "vendored"  // under a dependency folder (node_modules/, vendor/, ...)
+	Library   Kind = "library"   // a well-known third-party library
+	Minified  Kind = "minified"  // a minified bundle, by name or by its long lines
+	Generated Kind = "generated" // written by a tool (a "Code generated" header, @generated, ...)
+	Skipped   Kind = "skipped"   // a path the config's skip globs name
+)
+
+// Verdict is the classification of one file. The zero Verdict means the
+// file is the project's own.
+type Verdict struct {
+	Kind Kind
+	// Why says which rule decided, for people: "minified",
+	// "library (jQuery)", "generated (Code generated ... DO NOT EDIT.)".
+	Why string
+	// Dir is the vendored folder the file is in ("web/node_modules/"),
+	// when a folder rule decided.
+	Dir string
+}
+
+// Own reports whether the file is the project's own.
+func (v Verdict) Own() bool { return v.Kind == "" }
+
+// Rules are a config's exceptions, as globs over slash-separated paths
+// relative to the source folder (see Match).
+type Rules struct {
+	// Scan names the project's own files, whatever the built-in rules
+	// say (a minified file the project writes by hand, a vendor/ folder
+	// of its own code). Scan wins over Skip.
+	Scan []string
+	// Skip names more files that are not the project's own.
+	Skip []string
+}
+
+// Classifier classifies files by the built-in rules and a config's Rules.
+type Classifier struct {
+	rules Rules
+}
+
+// New returns a classifier, or an error naming a bad glob.
+func New(r Rules) (*Classifier, error) {
+	for _, g := range append(append([]string(nil), r.Scan...), r.Skip...) {
+		if err := ValidGlob(g); err != nil {
+			return nil, err
+		}
+	}
+	return &Classifier{rules: r}, nil
+}
+
+// ValidGlob says whether g is a glob Match understands, relative to the
+// source folder.
+func ValidGlob(g string) error {
+	switch {
+	case strings.TrimSpace(g) == "":
+		return errors.New("empty glob")
+	case strings.HasPrefix(g, "/") || filepath.IsAbs(g):
+		return fmt.Errorf("%q: globs are relative to the source folder", g)
+	}
+	for _, seg := range strings.Split(g, "/") {
+		if seg == ".." {
+			return fmt.Errorf("%q: globs cannot leave the source folder", g)
+		}
+		if seg == "**" {
+			continue
+		}
+		if _, err := path.Match(seg, ""); err != nil {
+			return fmt.Errorf("%q is not a valid glob: %v", g, err)
+		}
+	}
+	return nil
+}
+
+// Match reports whether glob matches rel, a slash-separated path relative
+// to the source folder. Globs are anchored at the source folder; `*`, `?`
+// and `[...]` match within one path segment, `**` matches any number of
+// segments (none included). A glob that matches a folder matches every
+// file under it: "legacy" and "legacy/**" are the same.
+func Match(glob, rel string) bool {
+	return matchSegs(strings.Split(strings.Trim(glob, "/"), "/"), strings.Split(rel, "/"), true)
+}
+
+// matchSegs matches glob segments against path segments; prefix allows
+// the glob to match a leading folder of the path.
+func matchSegs(g, p []string, prefix bool) bool {
+	for len(g) > 0 {
+		if g[0] == "**" {
+			for i := 0; i <= len(p); i++ {
+				if matchSegs(g[1:], p[i:], prefix) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(p) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(g[0], p[0]); !ok {
+			return false
+		}
+		g, p = g[1:], p[1:]
+	}
+	return len(p) == 0 || prefix
+}
+
+func matchAny(globs []string, rel string) string {
+	for _, g := range globs {
+		if Match(g, rel) {
+			return g
+		}
+	}
+	return ""
+}
+
+// Classify classifies rel, a slash-separated path relative to root. Path
+// rules come first; content rules read the file's first bytes (and, for
+// JavaScript and CSS, up to its first MiB) when it exists.
+func (c *Classifier) Classify(root, rel string) Verdict {
+	if v, decided := c.byPath(rel); decided {
+		return v
+	}
+	return c.byContent(root, rel)
+}
+
+// ClassifyPath classifies rel by its path alone, for a file that is not
+// on disk.
+func (c *Classifier) ClassifyPath(rel string) Verdict {
+	v, _ := c.byPath(rel)
+	return v
+}
+
+// byPath applies the config's globs and the path rules; decided is false
+// when only the content can tell.
+func (c *Classifier) byPath(rel string) (v Verdict, decided bool) {
+	rel = strings.TrimPrefix(path.Clean(filepath.ToSlash(rel)), "./")
+	if c != nil {
+		if matchAny(c.rules.Scan, rel) != "" {
+			return Verdict{}, true
+		}
+		if g := matchAny(c.rules.Skip, rel); g != "" {
+			return Verdict{Kind: Skipped, Why: fmt.Sprintf("vendored.skip %q", g)}, true
+		}
+	}
+	if v := folderOf(rel); !v.Own() {
+		return v, true
+	}
+	for _, r := range nameRules {
+		if r.re.MatchString(rel) {
+			return Verdict{Kind: r.kind, Why: r.why}, true
+		}
+	}
+	return Verdict{}, false
+}
+
+// folderOf applies the folder rules to rel's folders, outermost first.
+func folderOf(rel string) Verdict {
+	best := -1
+	var v Verdict
+	for _, r := range folderRules {
+		if loc := r.re.FindStringIndex(rel); loc != nil && (best < 0 || loc[1] < best) {
+			best = loc[1]
+			v = Verdict{Kind: r.kind, Why: r.why, Dir: rel[:loc[1]]}
+		}
+	}
+	return v
+}
+
+// headSize is how much of a file the marker rules read; bundleSize how
+// much of a JavaScript or CSS file the line-length rule reads.
+const (
+	headSize   = 8 << 10
+	bundleSize = 1 << 20
+)
+
+func (c *Classifier) byContent(root, rel string) Verdict {
+	ext := strings.ToLower(path.Ext(rel))
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return Verdict{}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return Verdict{}
+	}
+	limit := int64(headSize)
+	if bundleExts[ext] {
+		limit = bundleSize
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil || len(data) == 0 || bytes.IndexByte(data[:min(len(data), 1024)], 0) >= 0 {
+		return Verdict{} // unreadable, empty or binary
+	}
+	head := data[:min(len(data), headSize)]
+	base := path.Base(rel)
+	for _, r := range libraryRules {
+		if r.re.MatchString(rel) && containsAny(head, r.banner) {
+			return Verdict{Kind: Library, Why: "library (" + r.name + ")"}
+		}
+	}
+	if why := generatedHeader(ext, base, head); why != "" {
+		return Verdict{Kind: Generated, Why: "generated (" + why + ")"}
+	}
+	if bundleExts[ext] {
+		if sourceMapped(f, data) {
+			return Verdict{Kind: Generated, Why: "generated (has a source map)"}
+		}
+		if avg := averageLine(data); avg > maxAverageLine {
+			return Verdict{Kind: Minified, Why: fmt.Sprintf("minified (lines average %d characters)", avg)}
+		}
+	}
+	return Verdict{}
+}
+
+func containsAny(b []byte, subs []string) bool {
+	for _, s := range subs {
+		if bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxAverageLine is Linguist's threshold: a JavaScript or CSS file whose
+// lines average more than 110 characters is minified.
+const maxAverageLine = 110
+
+func averageLine(data []byte) int {
+	lines := bytes.Count(data, []byte{'\n'})
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		lines++
+	}
+	if lines == 0 {
+		return 0
+	}
+	return (len(data) - bytes.Count(data, []byte{'\n'})) / lines
+}
+
+// sourceMapped reports whether one of the last two lines of a JavaScript
+// or CSS file points at a source map (`//# sourceMappingURL=...`): the file
+// was compiled or bundled from sources elsewhere.
+func sourceMapped(f *os.File, data []byte) bool {
+	tail := data
+	if len(data) == bundleSize { // the file may be longer: read its end
+		st, err := f.Stat()
+		if err != nil {
+			return false
+		}
+		off := max(st.Size()-1024, 0)
+		buf := make([]byte, st.Size()-off)
+		n, _ := f.ReadAt(buf, off)
+		tail = buf[:n]
+	}
+	tail = bytes.TrimRight(tail, "\r\n \t")
+	lines := bytes.Split(tail, []byte{'\n'})
+	for i := max(len(lines)-2, 0); i < len(lines); i++ {
+		if sourceMapLine.Match(bytes.TrimSpace(lines[i])) {
+			return true
+		}
+	}
+	return false
+}
+
+// File is one file that is not the project's own.
+type File struct {
+	Path string // slash-separated, relative to the walked root
+	Verdict
+}
+
+// WalkOptions tune Walk.
+type WalkOptions struct {
+	// SkipDir names folders not to walk at all (by base name), such as
+	// ".git"; their files are neither the project's nor listed.
+	SkipDir func(name string) bool
+	// Want limits the content rules and the result to the files it
+	// accepts (nil: every file), so that a tree is read only for what
+	// some scanner would look at.
+	Want func(rel string) bool
+}
+
+// Walk lists the files under root that are not the project's own, in
+// walk (lexical) order.
+func (c *Classifier) Walk(root string, o WalkOptions) ([]File, error) {
+	var out []File
+	folders := map[string]Verdict{} // folder rel path ("a/b/") → its folder verdict
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p != root && errors.Is(err, fs.ErrPermission) {
+				return nil // an unreadable folder is nobody's business here
+			}
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		r, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(r)
+		if d.IsDir() {
+			if o.SkipDir != nil && o.SkipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || (o.Want != nil && !o.Want(rel)) {
+			return nil
+		}
+		var v Verdict
+		if c != nil && matchAny(c.rules.Scan, rel) != "" {
+			return nil
+		}
+		// Folder verdicts are computed once per folder, not per file: a
+		// node_modules/ holds many.
+		dir := path.Dir(rel) + "/"
+		fv, seen := folders[dir]
+		if !seen {
+			fv = folderOf(dir)
+			folders[dir] = fv
+		}
+		if !fv.Own() && (c == nil || matchAny(c.rules.Skip, rel) == "") {
+			v = fv
+		} else {
+			v = c.Classify(root, rel)
+		}
+		if !v.Own() {
+			out = append(out, File{Path: rel, Verdict: v})
+		}
+		return nil
+	})
+	return out, err
+}
