@@ -164,7 +164,50 @@ func TestToolsList(t *testing.T) {
 			t.Errorf("tools list lacks %s", p.Name)
 		}
 	}
-	if !strings.Contains(stdout, "KIND") || !strings.Contains(stdout, "SAST") {
+	if !strings.Contains(stdout, "KIND") || !strings.Contains(stdout, "SAST") || !strings.Contains(stdout, "ALSO NAMED") {
 		t.Errorf("tools list:\n%s", stdout)
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "gosec ") && !strings.Contains(line, "golang-gosec") {
+			t.Errorf("tools list does not show gosec's Dracon name: %s", line)
+		}
+	}
+}
+
+// TestDraconNamesInConfig: a dracon.yaml written with the original
+// Dracon's component names runs those producers under their names here,
+// and `parse --tool` takes the same names.
+func TestDraconNamesInConfig(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(producertest.CorpusDir(t), "defectdojo", "gosec", "many_vulns.json")
+	cfg := filepath.Join(dir, "dracon.yaml")
+	yaml := "version: 1\nproducers:\n  golang-gosec:\n    paths: [" + report + "]\n" +
+		"enrichers:\n  dedup:\n    store: " + filepath.Join(dir, "findings.db") + "\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := dracon(t, "run", "--config", cfg, "--source", dir, "--out", dir, "--run-dir", filepath.Join(dir, "runs"), "--format", "none")
+	if code != 0 {
+		t.Fatalf("run: %d %s", code, stderr)
+	}
+	var sum struct {
+		Producers []struct {
+			Name     string `json:"name"`
+			Status   string `json:"status"`
+			Findings int    `json:"findings"`
+		} `json:"producers"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Producers) != 1 || sum.Producers[0].Name != "gosec" || sum.Producers[0].Status != "ok" || sum.Producers[0].Findings == 0 {
+		t.Fatalf("producers = %+v", sum.Producers)
+	}
+	if code, stdout, stderr := dracon(t, "parse", "--tool", "golang-gosec", report); code != 0 || !strings.Contains(stdout, `"toolName"`) {
+		t.Fatalf("parse --tool golang-gosec: %d %s", code, stderr)
 	}
 }

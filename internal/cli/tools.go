@@ -31,7 +31,7 @@ func runTools(ctx context.Context, env Env, args []string) int {
 
 func toolsList(ctx context.Context, env Env) int {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PRODUCER\tKIND\tLANGUAGES\tFORMATS\tPINNED\tINSTALLED\tGET IT")
+	fmt.Fprintln(tw, "PRODUCER\tKIND\tLANGUAGES\tFORMATS\tPINNED\tINSTALLED\tGET IT\tALSO NAMED")
 	for _, p := range registry.All() {
 		pinned, installed, get := "-", "built in", "-"
 		if p.Tool != nil {
@@ -43,8 +43,12 @@ func toolsList(ctx context.Context, env Env) int {
 			}
 			get = p.Tool.InstallHint(p.Name)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, strings.Join(p.Languages, ","),
-			strings.Join(p.Formats, ","), pinned, installed, get)
+		aliases := strings.Join(p.Aliases, ",")
+		if aliases == "" {
+			aliases = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, strings.Join(p.Languages, ","),
+			strings.Join(p.Formats, ","), pinned, installed, get, aliases)
 	}
 	tw.Flush()
 	return 0

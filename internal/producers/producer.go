@@ -42,8 +42,11 @@ type ParseFunc func(data []byte) (*Parsed, error)
 // Producer describes one scanner integration.
 type Producer struct {
 	Name string
-	// Aliases are other names users and corpora use for the tool
-	// ("anchore_grype" for grype); `dracon parse --tool` accepts them.
+	// Aliases are other names users and corpora use for the tool: the
+	// original Dracon's component names ("golang-gosec"), common short
+	// names ("pip-safety") and corpus folders ("anchore_grype"). Every
+	// place that names a producer (dracon.yaml, --tool, tools install)
+	// accepts them; "_" and "-" are alike.
 	Aliases     []string
 	Kind        Kind
 	Languages   []string

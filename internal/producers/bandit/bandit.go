@@ -11,6 +11,7 @@ const name = "bandit"
 // Producer is bandit: Python static analysis for security defects.
 var Producer = &producers.Producer{
 	Name:        name,
+	Aliases:     []string{"python-bandit"},
 	Kind:        producers.SAST,
 	Languages:   []string{"python"},
 	Description: "insecure Python code: shell injection, weak crypto, unsafe deserialisation, SQL built from strings",

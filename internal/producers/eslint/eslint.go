@@ -21,7 +21,7 @@ const (
 // Producer is ESLint with eslint-plugin-security's rules only.
 var Producer = &producers.Producer{
 	Name:      name,
-	Aliases:   []string{"eslint-plugin-security"},
+	Aliases:   []string{"eslint-plugin-security", "typescript-eslint"},
 	Kind:      producers.SAST,
 	Languages: []string{"javascript", "typescript"},
 	Description: "insecure JavaScript/TypeScript: eval, child_process, non-literal fs paths, " +

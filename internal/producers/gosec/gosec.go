@@ -18,6 +18,7 @@ const name = "gosec"
 // Producer is gosec: Go static analysis for security defects.
 var Producer = &producers.Producer{
 	Name:        name,
+	Aliases:     []string{"golang-gosec"},
 	Kind:        producers.SAST,
 	Languages:   []string{"go"},
 	Description: "insecure Go code: injection, weak crypto, unchecked errors, file permissions",

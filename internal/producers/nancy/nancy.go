@@ -20,6 +20,7 @@ const name = "nancy"
 // For the same job run by Dracon itself, use govulncheck or osv-scanner.
 var Producer = &producers.Producer{
 	Name:        name,
+	Aliases:     []string{"golang-nancy"},
 	Kind:        producers.SCA,
 	Languages:   []string{"go"},
 	Description: "Go modules with known vulnerabilities (Sonatype OSS Index), from a report nancy wrote",

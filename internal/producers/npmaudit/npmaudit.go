@@ -20,7 +20,7 @@ const name = "npm-audit"
 // vulnerabilities (GitHub advisory database, via the npm registry).
 var Producer = &producers.Producer{
 	Name:         name,
-	Aliases:      []string{"npm_audit", "npm_audit_7_plus", "npmaudit"},
+	Aliases:      []string{"npm_audit", "npm_audit_7_plus", "npmaudit", "typescript-npm-audit"},
 	Kind:         producers.SCA,
 	Languages:    []string{"javascript", "typescript"},
 	Description:  "npm dependencies with known vulnerabilities (GitHub advisories via the npm registry)",

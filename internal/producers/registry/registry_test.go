@@ -53,3 +53,56 @@ func TestEveryProducerIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesUsersKnow: the original Dracon's component names (its
+// components/producers folders, and the older producers/ ones) and the
+// common short names each resolve to one producer, whatever the case and
+// "_" or "-".
+func TestNamesUsersKnow(t *testing.T) {
+	for name, want := range map[string]string{
+		// Dracon's component names
+		"golang-gosec":          "gosec",
+		"golang_gosec":          "gosec",
+		"golang-nancy":          "nancy",
+		"python-bandit":         "bandit",
+		"python-pip-safety":     "safety",
+		"terraform-tfsec":       "tfsec",
+		"docker-trivy":          "trivy",
+		"java-findsecbugs":      "spotbugs",
+		"java_spotbugs":         "spotbugs",
+		"typescript-eslint":     "eslint",
+		"typescript-yarn-audit": "yarn-audit",
+		"typescript-npm-audit":  "npm-audit",
+		"snyk-docker":           "snyk",
+		"snyk-node":             "snyk",
+		"snyk-python":           "snyk",
+		"zaproxy":               "zap",
+		"dependency-check":      "dependency-check",
+		"brakeman":              "brakeman",
+		"checkov":               "checkov",
+		"kics":                  "kics",
+		"semgrep":               "semgrep",
+		"trufflehog":            "trufflehog",
+		// common short names
+		"pip-safety":             "safety",
+		"pipsafety":              "safety",
+		"osv":                    "osv-scanner",
+		"owasp-dependency-check": "dependency-check",
+		"Dependency_Check":       "dependency-check",
+		"find-sec-bugs":          "spotbugs",
+		"owasp-zap":              "zap",
+		"anchore-grype":          "grype",
+	} {
+		p, err := Lookup(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if p.Name != want {
+			t.Errorf("%s resolves to %s, want %s", name, p.Name, want)
+		}
+	}
+	if _, err := Lookup("golang-gosecc"); err == nil || !strings.Contains(err.Error(), "unknown producer") {
+		t.Errorf("a misspelt name: %v", err)
+	}
+}

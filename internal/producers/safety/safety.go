@@ -22,6 +22,7 @@ const name = "safety"
 // requirements files.
 var Producer = &producers.Producer{
 	Name:        name,
+	Aliases:     []string{"python-pip-safety", "pip-safety", "pipsafety"},
 	Kind:        producers.SCA,
 	Languages:   []string{"python"},
 	Description: "Python packages with known vulnerabilities (Safety DB), from requirements files",

@@ -23,7 +23,7 @@ const name = "snyk"
 // picks it: name it in dracon.yaml to run it.
 var Producer = &producers.Producer{
 	Name:        name,
-	Aliases:     []string{"snyk-test", "snyk_test"},
+	Aliases:     []string{"snyk-test", "snyk_test", "snyk-docker", "snyk-node", "snyk-python"},
 	Kind:        producers.SCA,
 	Languages:   []string{"javascript", "java", "python", "go", "dotnet", "ruby", "php", "containers"},
 	Description: "open-source dependencies and container packages with known vulnerabilities and license issues (Snyk database; needs SNYK_TOKEN)",

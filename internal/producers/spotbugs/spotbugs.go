@@ -22,7 +22,7 @@ const name = "spotbugs"
 // programs for bugs and security defects.
 var Producer = &producers.Producer{
 	Name:      name,
-	Aliases:   []string{"findsecbugs", "find-sec-bugs"},
+	Aliases:   []string{"findsecbugs", "find-sec-bugs", "java-findsecbugs", "java-spotbugs"},
 	Kind:      producers.SAST,
 	Languages: []string{"java", "kotlin", "scala", "groovy"},
 	Description: "JVM bytecode defects and, with Find Security Bugs, injection, weak crypto, " +

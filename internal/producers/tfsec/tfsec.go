@@ -19,6 +19,7 @@ const name = "tfsec"
 // Producer is tfsec: misconfigurations in Terraform code.
 var Producer = &producers.Producer{
 	Name:        name,
+	Aliases:     []string{"terraform-tfsec"},
 	Kind:        producers.IaC,
 	Languages:   []string{"terraform"},
 	Description: "Terraform misconfigurations: public buckets and ingress, missing encryption, logging and versioning",

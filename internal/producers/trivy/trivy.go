@@ -30,6 +30,7 @@ const CacheEnv = "DRACON_TRIVY_CACHE"
 // from recorded reports, licences and cluster scans).
 var Producer = &producers.Producer{
 	Name:      name,
+	Aliases:   []string{"docker-trivy"},
 	Kind:      producers.IaC,
 	Languages: []string{"dockerfile", "terraform", "kubernetes", "helm", "cloudformation", "any"},
 	Description: "misconfigured Dockerfiles, Terraform, Kubernetes and CloudFormation, and hard-coded secrets; " +

@@ -21,7 +21,7 @@ const name = "yarn-audit"
 // (the npm registry's advisories).
 var Producer = &producers.Producer{
 	Name:         name,
-	Aliases:      []string{"yarn_audit", "yarnaudit"},
+	Aliases:      []string{"yarn_audit", "yarnaudit", "typescript-yarn-audit"},
 	Kind:         producers.SCA,
 	Languages:    []string{"javascript", "typescript"},
 	Description:  "yarn dependencies with known vulnerabilities (npm registry advisories)",
