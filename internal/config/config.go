@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/draconsec/dracon/internal/vendored"
 	"gopkg.in/yaml.v3"
 )
 
@@ -24,6 +25,11 @@ type Config struct {
 	Gate      Gate                 `yaml:"gate"`
 	// Concurrency bounds how many producers run at once (0: number of CPUs).
 	Concurrency int `yaml:"concurrency"`
+	// IncludeVendored scans vendored and generated files too, with every
+	// producer (a producer's own include_vendored overrides it).
+	IncludeVendored bool `yaml:"include_vendored"`
+	// Vendored corrects what counts as vendored or generated.
+	Vendored Vendored `yaml:"vendored"`
 
 	// Lines maps dotted keys ("producers.gosec.timeout") to their line,
 	// for errors found after decoding.
@@ -39,6 +45,20 @@ type Producer struct {
 	Timeout      Duration `yaml:"timeout"`
 	Runner       string   `yaml:"runner"`
 	AllowFailure bool     `yaml:"allow_failure"`
+	// IncludeVendored says whether this producer's results keep findings
+	// in vendored and generated files; unset, the top-level setting and
+	// the producer's kind decide (see the pipeline).
+	IncludeVendored *bool `yaml:"include_vendored"`
+}
+
+// Vendored lists globs (relative to the source folder; `**` spans
+// folders) that correct the built-in vendored and generated rules.
+type Vendored struct {
+	// Scan names the project's own files, scanned whatever the rules
+	// say (a vendor/ folder of its own code). Scan wins over Skip.
+	Scan []string `yaml:"scan"`
+	// Skip names more files to leave out, like vendored ones.
+	Skip []string `yaml:"skip"`
 }
 
 // On reports whether the producer is enabled (the default).
@@ -210,6 +230,20 @@ func (c *Config) validate(names Names) error {
 	if c.Concurrency < 0 {
 		add("concurrency", "must not be negative")
 	}
+	for _, list := range []struct {
+		key   string
+		globs []string
+	}{{"vendored.scan", c.Vendored.Scan}, {"vendored.skip", c.Vendored.Skip}} {
+		for i, g := range list.globs {
+			if err := vendored.ValidGlob(g); err != nil {
+				key := fmt.Sprintf("%s[%d]", list.key, i)
+				if c.lines[key] == 0 {
+					key = list.key
+				}
+				add(key, "%v", err)
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
 	}
@@ -225,8 +259,17 @@ func oneOf(s string, set []string) bool {
 	return false
 }
 
-// collectLines records the line of every mapping key under a dotted path.
+// collectLines records the line of every mapping key under a dotted path,
+// and of every list item as path[i].
 func collectLines(n *yaml.Node, prefix string, out map[string]int) {
+	if n.Kind == yaml.SequenceNode {
+		for i, item := range n.Content {
+			key := fmt.Sprintf("%s[%d]", prefix, i)
+			out[key] = item.Line
+			collectLines(item, key, out)
+		}
+		return
+	}
 	if n.Kind != yaml.MappingNode {
 		return
 	}

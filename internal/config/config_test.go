@@ -37,6 +37,10 @@ func TestFull(t *testing.T) {
 	if s := c.Producers["sarif"]; len(s.Paths) != 2 || !s.AllowFailure {
 		t.Errorf("sarif = %+v", s)
 	}
+	if g.IncludeVendored == nil || !*g.IncludeVendored || c.Producers["bandit"].IncludeVendored != nil || c.IncludeVendored ||
+		strings.Join(c.Vendored.Scan, " ") != "static/app/**" || strings.Join(c.Vendored.Skip, " ") != "legacy/** **/*.bundle.js" {
+		t.Errorf("vendored settings: gosec %v, top %v, %+v", g.IncludeVendored, c.IncludeVendored, c.Vendored)
+	}
 	if c.Gate.FailOn != "high" || !c.Gate.NewOnly || c.Consumers.Stdout.Format != "json" ||
 		c.Consumers.SARIF.Path != "out/dracon.sarif" || c.Concurrency != 2 {
 		t.Errorf("config = %+v", c)
@@ -64,6 +68,10 @@ func TestErrors(t *testing.T) {
 		{"bad-values.yaml", []string{"line 3: producers.gosec.runner", `"tekton"`, "line 5: gate.fail_on", `"severe"`, "line 8: consumers.stdout.format"}},
 		{"bad-duration.yaml", []string{"line 3", `"five minutes" is not a duration`}},
 		{"not-yaml.yaml", []string{"did not find expected"}},
+		{"bad-vendored.yaml", []string{`line 5: vendored.scan[1]: "/abs/path/**": globs are relative to the source folder`,
+			`line 6: vendored.skip[0]: "legacy/[old" is not a valid glob`}},
+		{"vendored-typo.yaml", []string{"line 3", "field include not found"}},
+		{"bad-include-vendored.yaml", []string{"line 4", "sometimes", "bool"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := Load("testdata/"+tc.file, testNames)
@@ -124,8 +132,17 @@ func TestSchemaAcceptsFull(t *testing.T) {
 	if err := sch.Validate(inst); err != nil {
 		t.Error(err)
 	}
-	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(`{"gate": {"fail_on": "severe"}}`))
-	if sch.Validate(bad) == nil {
-		t.Error("schema accepts fail_on: severe")
+	for _, doc := range []string{
+		`{"gate": {"fail_on": "severe"}}`,
+		`{"vendored": {"include": ["a/**"]}}`,
+		`{"vendored": {"skip": ["/abs/**"]}}`,
+		`{"vendored": {"scan": ["../up"]}}`,
+		`{"include_vendored": "yes"}`,
+		`{"producers": {"gosec": {"include_vendored": 1}}}`,
+	} {
+		bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+		if sch.Validate(bad) == nil {
+			t.Errorf("schema accepts %s", doc)
+		}
 	}
 }
