@@ -82,6 +82,7 @@ type extra struct {
 	IsIgnored   bool       `json:"is_ignored"`
 	Metadata    metadata   `json:"metadata"`
 	Validation  flexString `json:"validation_state"`
+	SCA         *scaInfo   `json:"sca_info"` // Semgrep Supply Chain results only
 }
 
 // metadata is free-form in custom rules, so every field tolerates a string,
@@ -98,13 +99,22 @@ type metadata struct {
 	VulnClass     flexList   `json:"vulnerability_class"`
 	Source        flexString `json:"source"`
 	SourceRuleURL flexString `json:"source-rule-url"`
+	// Semgrep Supply Chain rules' metadata.
+	CVE            flexList        `json:"cve"`
+	GHSA           flexList        `json:"ghsa"`
+	ScaVulnID      flexString      `json:"sca-vuln-database-identifier"`
+	ScaKind        flexString      `json:"sca-kind"`
+	ScaSeverity    flexString      `json:"sca-severity"`
+	ScaFixVersions json.RawMessage `json:"sca-fix-versions"`
 }
 
 // loginPlaceholder is what semgrep writes for "lines" and "fingerprint"
 // when the user is not logged in to semgrep.dev.
 const loginPlaceholder = "requires login"
 
-// Parse reads semgrep's JSON report (semgrep scan --json).
+// Parse reads semgrep's JSON report (semgrep scan --json). Code findings
+// become code issues; Semgrep Supply Chain findings (extra.sca_info) become
+// dependency issues (see scaIssue).
 func Parse(data []byte) (*producers.Parsed, error) {
 	var r report
 	if err := producers.DecodeJSON(name, data, &r); err != nil {
@@ -122,7 +132,13 @@ func Parse(data []byte) (*producers.Parsed, error) {
 		if res.CheckID == "" {
 			return nil, producers.Errorf(name, `result %d has no "check_id": not a semgrep report`, i)
 		}
-		out.Issues = append(out.Issues, toIssue(res, r.Version))
+		iss := toIssue(res, r.Version)
+		if res.Extra.SCA != nil {
+			if err := scaIssue(i, res, iss); err != nil {
+				return nil, err
+			}
+		}
+		out.Issues = append(out.Issues, iss)
 	}
 	return out, nil
 }

@@ -1,12 +1,15 @@
 package semgrep
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/producertest"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
@@ -121,6 +124,153 @@ func TestNewSeverities(t *testing.T) {
 	}
 	if is := got.Issues[3]; is.Severity != v1.Severity_SEVERITY_MEDIUM || is.Title != "Odd severity." {
 		t.Errorf("unknown severity: %v", is)
+	}
+}
+
+// TestSupplyChain reads Semgrep Supply Chain results (extra.sca_info):
+// semgrep's own recorded outputs from its test suite (testdata/README.md)
+// and the example report of semgrep's documentation (1.122.0). Each is a
+// dependency finding at the lockfile line.
+func TestSupplyChain(t *testing.T) {
+	const aws = "targets/dependency_aware/awscli-with-manifest/"
+	for _, tc := range []struct {
+		file string
+		// target, severity, confidence, purl, version, fixed, cve, aliases, exposure, reachable at
+		want []string
+	}{
+		{"testdata/ssc-docs-1.122.0.json", []string{
+			"go.mod:6|SEVERITY_MEDIUM|CONFIDENCE_MEDIUM|pkg:golang/github.com/gin-gonic/gin@1.6.3|1.6.3|1.9.1|CVE-2023-29401|[GHSA-2c4m-59x9-fr2g]|undetermined|",
+		}},
+		{"testdata/ssc-ansi-yarn.json", []string{
+			// The rule names its advisory only in references.
+			"targets/dependency_aware/ansi/yarn.lock:17|SEVERITY_HIGH|CONFIDENCE_LOW|pkg:npm/ansi-html@0.0.7|0.0.7||CVE-2021-23424|[GHSA-whgm-jr23-g3j9]|unreachable|",
+		}},
+		{"testdata/ssc-log4j-maven.json", []string{
+			"targets/dependency_aware/log4j/maven_dep_tree.txt:3|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:maven/org.apache.logging.log4j/log4j-core@0.0.2|0.0.2|||[]|reachable|targets/dependency_aware/log4j/log4shell.java:33",
+		}},
+		{"testdata/ssc-upgrade-only-yarn.json", []string{
+			// upgrade-only: reachable whatever the code does.
+			"targets/dependency_aware/yarn/yarn.lock:5|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:npm/sass@1.43.4|1.43.4|||[]|reachable|",
+		}},
+		{"testdata/ssc-legacy-yarn.json", []string{
+			"targets/dependency_aware/yarn/yarn.lock:13|SEVERITY_MEDIUM|CONFIDENCE_MEDIUM|pkg:npm/bad-yarn-lib@0.0.9|0.0.9|||[]|undetermined|",
+		}},
+		{"testdata/ssc-direct-transitive-npm.json", []string{
+			"targets/dependency_aware/transitive_and_direct/direct_reachable_transitive_unreachable/package-lock.json:51|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:npm/%40types/jquery@3.3.0|3.3.0|||[]|reachable|targets/dependency_aware/transitive_and_direct/direct_reachable_transitive_unreachable/bad.js:1",
+			"targets/dependency_aware/transitive_and_direct/direct_reachable_transitive_unreachable/package-lock.json:40|SEVERITY_MEDIUM|CONFIDENCE_LOW|pkg:npm/%40types/jquery@3.3.1|3.3.1|||[]|unreachable|",
+		}},
+		{"testdata/ssc-gomod.json", []string{
+			"targets/dependency_aware/go/go.mod:17|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:golang/github.com/cheekybits/genny@99.99.99|99.99.99|||[]|reachable|targets/dependency_aware/go/sca.go:2",
+		}},
+		{"testdata/ssc-awscli-pypi.json", []string{
+			// Two rules without a reachability pattern, then three rules
+			// matched at two call sites each: all one Pipfile.lock entry.
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_LOW|pkg:pypi/awscli@1.11.82|1.11.82|||[]|unreachable|",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_LOW|pkg:pypi/awscli@1.11.82|1.11.82|||[]|unreachable|",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:21",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:21",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:21",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:24",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:24",
+			aws + "Pipfile.lock:20|SEVERITY_MEDIUM|CONFIDENCE_HIGH|pkg:pypi/awscli@1.11.82|1.11.82|||[]|reachable|" + aws + "awscli_vuln.py:24",
+		}},
+	} {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			producertest.CheckIssues(t, got.Issues)
+			var lines []string
+			for _, is := range got.Issues {
+				lines = append(lines, strings.Join([]string{is.Target, is.Severity.String(), is.Confidence.String(),
+					is.PackageUrl, is.PackageVersion, is.FixedVersion, is.Cve, fmt.Sprint(is.Aliases),
+					is.Annotations["semgrep.exposure"], is.Annotations["semgrep.reachable_at"]}, "|"))
+				if is.Location == nil || is.Location.Path == "" || !strings.HasSuffix(is.Target, fmt.Sprintf("%s:%d", is.Location.Path, is.Location.StartLine)) ||
+					!slices.Contains(is.Tags, "supply-chain") || !slices.Contains(is.Tags, is.Annotations["semgrep.exposure"]) ||
+					is.Annotations["semgrep.sca_finding_schema"] != "20220913" {
+					t.Errorf("issue %s: %v", is.RuleId, is)
+				}
+			}
+			if !slices.Equal(lines, tc.want) {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+
+	data, err := os.ReadFile("testdata/ssc-docs-1.122.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := got.Issues[0]
+	if is.RuleId != "ssc-parity-0ddf890152a281f12fd6d01c3953da8d88ce2e7b" || got.ToolVersion != "1.122.0" ||
+		is.Title != "CVE-2023-29401 in github.com/gin-gonic/gin 1.6.3" || !slices.Equal(is.Cwe, []int32{494}) ||
+		is.Annotations["semgrep.sca_kind"] != "legacy" || is.Annotations["semgrep.transitivity"] != "transitive" ||
+		is.Annotations["semgrep.semver_range"] != ">=1.3.1-0.20190301021747-ccb9e902956d, <1.9.1" ||
+		!strings.Contains(is.Description, "Fixed in: 1.9.1") || !slices.Contains(is.Tags, "transitive") ||
+		!slices.Contains(is.References, "https://nvd.nist.gov/vuln/detail/CVE-2023-29401") {
+		t.Errorf("docs example: %v", is)
+	}
+}
+
+// TestSupplyChainShapes checks what semgrep's schema allows beyond the
+// recorded reports: sca-fix-versions for other packages and several
+// versions, sca-severity, the sca_info.kind variant (1.108 and later), an
+// ecosystem without a purl type, and the shapes it cannot read.
+func TestSupplyChainShapes(t *testing.T) {
+	report := func(metadata, sca string) []byte {
+		return []byte(`{"version": "1.130.0", "results": [{"check_id": "ssc-1", "path": "src/app.js",
+			"start": {"line": 3, "col": 1}, "end": {"line": 3, "col": 9},
+			"extra": {"message": "Affected versions of minimist are vulnerable to Prototype Pollution.", "severity": "WARNING",
+			"metadata": ` + metadata + `, "sca_info": ` + sca + `}}]}`)
+	}
+	const match = `"dependency_match": {"dependency_pattern": {"ecosystem": "npm", "package": "minimist", "semver_range": "<0.2.4 || >=1.0.0 <1.2.6"},
+		"found_dependency": {"package": "minimist", "version": "1.2.5", "ecosystem": "npm", "allowed_hashes": {}, "transitivity": "transitive",
+		"lockfile_path": "package-lock.json", "line_number": 88}, "lockfile": "package-lock.json"}`
+	got, err := Parse(report(`{"cve": "CVE-2021-44906", "ghsa": "GHSA-xvch-5gv4-984h", "sca-severity": "CRITICAL", "sca-kind": "reachable",
+		"sca-fix-versions": [{"minimist": "0.2.4"}, {"minimist": "1.2.6"}, {"other": "9.9.9"}]}`,
+		`{"reachability_rule": true, "sca_finding_schema": 20220913, "reachable": true, "kind": "DirectReachable", `+match+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := got.Issues[0]
+	if is.Target != "package-lock.json:88" || is.FixedVersion != "1.2.6" || is.Severity != v1.Severity_SEVERITY_CRITICAL ||
+		is.Cve != "CVE-2021-44906" || !slices.Equal(is.Aliases, []string{"GHSA-xvch-5gv4-984h"}) ||
+		is.PackageUrl != "pkg:npm/minimist@1.2.5" || is.Annotations["semgrep.reachable_at"] != "src/app.js:3" ||
+		is.Annotations["semgrep.sca_match_kind"] != "DirectReachable" || is.Confidence != v1.Confidence_CONFIDENCE_HIGH ||
+		!strings.Contains(is.Description, "Fixed in: 0.2.4, 1.2.6") {
+		t.Errorf("minimist: %v", is)
+	}
+	got, err = Parse(report(`{"sca-vuln-database-identifier": "CVE-2021-44906", "sca-severity": "MODERATE"}`,
+		`{"reachability_rule": false, "sca_finding_schema": 20220913, "reachable": false, "kind": ["LockfileOnlyMatch", "transitive"], `+
+			strings.Replace(match, `"ecosystem": "npm", "allowed`, `"ecosystem": "opam", "allowed`, 1)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	is = got.Issues[0]
+	if is.PackageUrl != "" || is.PackageVersion != "1.2.5" || is.Severity != v1.Severity_SEVERITY_MEDIUM ||
+		is.Annotations["semgrep.sca_match_kind"] != "LockfileOnlyMatch transitive" || is.Cve != "CVE-2021-44906" ||
+		is.Confidence != v1.Confidence_CONFIDENCE_LOW {
+		t.Errorf("opam: %v", is)
+	}
+	for name, sca := range map[string]string{
+		"before August 2022": `{"dependency_match_only": true, "dependency_matches": [{"package": "minimist"}]}`,
+		"no package":         `{"sca_finding_schema": 20990101, "reachable": false, "dependency_match": {"found_dependency": {"version": "1"}}}`,
+	} {
+		_, err := Parse(report(`{}`, sca))
+		var pe *producers.ParseError
+		if err == nil || !errors.As(err, &pe) || !strings.Contains(err.Error(), "sca_finding_schema") ||
+			!strings.Contains(err.Error(), "this parser reads 20220913") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
