@@ -1,0 +1,232 @@
+// Package fingerprint computes the versioned signatures that identify a
+// finding from one scan to the next: one algorithm per kind of finding
+// (code, dependency, secret), each a SHA-256 over a length-prefixed
+// encoding of normalised parts. What a new tool release rewords (message,
+// title, severity, tool version) and what an edit elsewhere in the file
+// moves (line numbers) never enters a signature. docs/fingerprints.md
+// describes each algorithm.
+package fingerprint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"unicode"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// Algorithms, best first. A name's version changes whenever what it hashes
+// changes, so signatures of two Dracon releases are never compared by
+// mistake.
+const (
+	SecretV1 = "secret/v1" // path + the secret scanner's hash of the value
+	DepV1    = "dep/v1"    // manifest + package without version + vulnerability
+	CodeV1   = "code/v1"   // tool + rule + path + flagged code, no line numbers
+)
+
+// Signature is one algorithm's identity of a finding.
+type Signature struct {
+	Algorithm string
+	Value     string
+}
+
+// Compute returns each issue's signatures, best first, in input order.
+// It needs every issue of a scan at once: two findings of the same rule on
+// identical code in one file are told apart by their rank in the file
+// (the occurrence index), so duplicating a vulnerable snippet makes
+// exactly one new finding, and the order the tool listed them in does not
+// matter.
+func Compute(issues []*v1.Issue) [][]Signature {
+	out := make([][]Signature, len(issues))
+	type keyed struct {
+		i    int
+		line int32
+		col  int32
+	}
+	groups := map[string][]keyed{}
+	bases := make([]string, len(issues))
+	for i, is := range issues {
+		alg, parts := parts(is)
+		if alg == "" {
+			continue
+		}
+		base := alg + "\x00" + encode(parts...)
+		bases[i] = base
+		loc := is.GetLocation()
+		groups[base] = append(groups[base], keyed{i, loc.GetStartLine(), loc.GetStartColumn()})
+	}
+	for base, g := range groups {
+		sort.SliceStable(g, func(a, b int) bool {
+			if g[a].line != g[b].line {
+				return g[a].line < g[b].line
+			}
+			return g[a].col < g[b].col
+		})
+		alg := base[:strings.IndexByte(base, 0)]
+		for occ, k := range g {
+			out[k.i] = append(out[k.i], Signature{Algorithm: alg, Value: hash(alg, base, fmt.Sprint(occ))})
+		}
+	}
+	return out
+}
+
+// parts picks the algorithm for an issue and what it hashes.
+func parts(is *v1.Issue) (string, []string) {
+	p := Path(is)
+	switch {
+	case isSecret(is):
+		// No line and no rule: the same secret moved in its file, or found
+		// by another rule of a new release, is the same finding.
+		return SecretV1, []string{p, is.GetFingerprint()}
+	case is.GetPackageUrl() != "":
+		// The version is an attribute, not identity: a bump that stays
+		// vulnerable keeps the finding; a bump to a fixed version drops it.
+		return DepV1, []string{p, PackageWithoutVersion(is.GetPackageUrl()), VulnerabilityID(is)}
+	default:
+		rule := is.GetRuleId()
+		if rule == "" {
+			rule = is.GetType()
+		}
+		return CodeV1, []string{is.GetToolName(), rule, p, Code(is.GetContextSegment())}
+	}
+}
+
+// isSecret: secret scanners' parsers keep a hash of the value, never the
+// value, in Fingerprint ("sha256:...").
+func isSecret(is *v1.Issue) bool {
+	return strings.HasPrefix(is.GetFingerprint(), "sha256:")
+}
+
+// Path is the issue's file, repository-relative with forward slashes.
+// The pipeline already strips the checkout root; a URI scheme, "./" and
+// Windows separators are dropped here too, so a report written on another
+// runner gives the same path.
+func Path(is *v1.Issue) string {
+	p := is.GetLocation().GetPath()
+	if p == "" {
+		p = is.GetTarget()
+		if i := strings.LastIndexByte(p, ':'); i > 0 && strings.Trim(p[i+1:], "0123456789-") == "" {
+			p = p[:i]
+		}
+	}
+	p = strings.TrimPrefix(p, "file://")
+	p = strings.ReplaceAll(p, `\`, "/")
+	if p == "" {
+		return ""
+	}
+	return strings.TrimPrefix(path.Clean(p), "./")
+}
+
+// Code normalises a flagged code snippet: the line-number prefixes that
+// gosec ("43: query := ...") and bandit ("144 \tpassword = ...") put on
+// each line are dropped, and so is all whitespace, so re-indenting,
+// CRLF/LF and moving the code leave it unchanged.
+func Code(snippet string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(snippet, "\n") {
+		line = stripLineNumber(line)
+		for _, r := range line {
+			if !unicode.IsSpace(r) {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+// stripLineNumber drops a leading "<digits>:" or "<digits><space>" (with
+// any indentation before it), and a line of digits alone. A line of code
+// that starts with a number and a space is rare, and losing its digits
+// only weakens the hash.
+func stripLineNumber(line string) string {
+	t := strings.TrimLeft(line, " \t")
+	n := 0
+	for n < len(t) && t[n] >= '0' && t[n] <= '9' {
+		n++
+	}
+	if n == 0 {
+		return line
+	}
+	if n == len(t) { // a numbered empty line ("40")
+		return ""
+	}
+	switch t[n] {
+	case ':', ' ', '\t', '|':
+		return t[n+1:]
+	}
+	return line
+}
+
+// PackageWithoutVersion drops the version (and qualifiers) from a package
+// URL: "pkg:golang/golang.org/x/net@v0.1.0" -> "pkg:golang/golang.org/x/net".
+func PackageWithoutVersion(purl string) string {
+	if i := strings.IndexAny(purl, "?#"); i >= 0 {
+		purl = purl[:i]
+	}
+	if i := strings.LastIndexByte(purl, '@'); i > strings.LastIndexByte(purl, '/') {
+		purl = purl[:i]
+	}
+	return strings.ToLower(purl)
+}
+
+// VulnerabilityID is the one id that stands for the issue's vulnerability
+// among its CVE and aliases: the lowest CVE, else the lowest GHSA, else
+// the lowest id, so trivy's CVE and osv-scanner's GHSA that aliases it
+// name the same thing.
+func VulnerabilityID(is *v1.Issue) string {
+	ids := append([]string{is.GetCve(), is.GetRuleId()}, is.GetAliases()...)
+	best := ""
+	rank := func(id string) int {
+		switch {
+		case strings.HasPrefix(id, "CVE-"):
+			return 0
+		case strings.HasPrefix(id, "GHSA-"):
+			return 1
+		default:
+			return 2
+		}
+	}
+	for _, id := range ids {
+		id = normaliseID(id)
+		if id == "" {
+			continue
+		}
+		if best == "" || rank(id) < rank(best) || (rank(id) == rank(best) && id < best) {
+			best = id
+		}
+	}
+	return best
+}
+
+// normaliseID writes CVE ids in upper case and GHSA ids as GitHub does
+// ("GHSA-" and a lower-case rest), whatever case a tool used.
+func normaliseID(id string) string {
+	id = strings.TrimSpace(id)
+	u := strings.ToUpper(id)
+	switch {
+	case strings.HasPrefix(u, "CVE-"):
+		return u
+	case strings.HasPrefix(u, "GHSA-"):
+		return "GHSA-" + strings.ToLower(id[5:])
+	}
+	return id
+}
+
+// encode is a length-prefixed encoding, so ("ab","c") and ("a","bc")
+// never collide.
+func encode(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		fmt.Fprintf(&b, "%d:%s|", len(p), p)
+	}
+	return b.String()
+}
+
+func hash(parts ...string) string {
+	sum := sha256.Sum256([]byte(encode(parts...)))
+	return hex.EncodeToString(sum[:])
+}

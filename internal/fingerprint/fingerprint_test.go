@@ -1,0 +1,191 @@
+package fingerprint
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// code builds a SAST issue as gosec's and bandit's parsers do: a rule, a
+// location, a title, a severity and the tool's snippet with its line
+// numbers.
+func code(tool, rule, path string, line int32, snippet string) *v1.Issue {
+	return &v1.Issue{
+		ToolName: tool, RuleId: rule, Title: "a " + rule + " finding", Severity: v1.Severity_SEVERITY_HIGH,
+		Location:       &v1.Location{Path: path, StartLine: line, EndLine: line},
+		ContextSegment: proto.String(snippet),
+	}
+}
+
+func one(t *testing.T, is ...*v1.Issue) []string {
+	t.Helper()
+	var out []string
+	for _, sigs := range Compute(is) {
+		if len(sigs) == 0 {
+			t.Fatal("no signature")
+		}
+		out = append(out, sigs[0].Algorithm+":"+sigs[0].Value)
+	}
+	return out
+}
+
+// TestCodeSurvivesEdits: what moves code or rewords a finding keeps its
+// signature; what changes the flagged code or the rule does not.
+func TestCodeSurvivesEdits(t *testing.T) {
+	base := code("gosec", "G201", "goapp/main.go", 25,
+		"24: \tid := r.URL.Query().Get(\"id\")\n25: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n26: \trows, _ := db.Query(q)\n")
+	want := one(t, base)[0]
+	same := map[string]*v1.Issue{
+		"lines inserted above": code("gosec", "G201", "goapp/main.go", 31,
+			"30: \tid := r.URL.Query().Get(\"id\")\n31: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n32: \trows, _ := db.Query(q)\n"),
+		"re-indented with spaces": code("gosec", "G201", "goapp/main.go", 25,
+			"24:     id := r.URL.Query().Get(\"id\")\n25:     q := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n26:     rows, _ := db.Query(q)\n"),
+		"CRLF": code("gosec", "G201", "goapp/main.go", 25,
+			"24: \tid := r.URL.Query().Get(\"id\")\r\n25: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\r\n26: \trows, _ := db.Query(q)\r\n"),
+		"another checkout root's path form": code("gosec", "G201", "./goapp\\main.go", 25,
+			"24: \tid := r.URL.Query().Get(\"id\")\n25: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n26: \trows, _ := db.Query(q)\n"),
+	}
+	reworded := proto.Clone(base).(*v1.Issue)
+	reworded.Title, reworded.Description, reworded.Severity, reworded.ToolVersion = "SQL string formatting (new wording)", "new", v1.Severity_SEVERITY_MEDIUM, "v2.31.0"
+	same["a new release's message and severity"] = reworded
+	for name, is := range same {
+		if got := one(t, is)[0]; got != want {
+			t.Errorf("%s: signature changed", name)
+		}
+	}
+	differs := map[string]*v1.Issue{
+		"flagged code edited": code("gosec", "G201", "goapp/main.go", 25,
+			"24: \tid := r.URL.Query().Get(\"user\")\n25: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n26: \trows, _ := db.Query(q)\n"),
+		"another rule":   code("gosec", "G202", "goapp/main.go", 25, base.GetContextSegment()),
+		"another file":   code("gosec", "G201", "goapp/other.go", 25, base.GetContextSegment()),
+		"another tool":   code("semgrep", "G201", "goapp/main.go", 25, base.GetContextSegment()),
+		"no code at all": code("gosec", "G201", "goapp/main.go", 25, ""),
+	}
+	for name, is := range differs {
+		if got := one(t, is)[0]; got == want {
+			t.Errorf("%s: same signature as the original", name)
+		}
+	}
+}
+
+// TestBanditSnippet: bandit numbers its lines with spaces, not a colon.
+func TestBanditSnippet(t *testing.T) {
+	a := code("bandit", "B303", "pyapp/app.py", 31, "30 def digest(s):\n31     return hashlib.md5(s).hexdigest()\n32 \n")
+	b := code("bandit", "B303", "pyapp/app.py", 131, "130 def digest(s):\n131     return hashlib.md5(s).hexdigest()\n132\n")
+	if one(t, a)[0] != one(t, b)[0] {
+		t.Errorf("a bandit finding moved 100 lines down changed its signature: %q vs %q", Code(a.GetContextSegment()), Code(b.GetContextSegment()))
+	}
+	if got := Code("30 def digest(s):\n31     return 1\n"); got != "defdigest(s):return1" {
+		t.Errorf("Code = %q", got)
+	}
+}
+
+// TestDuplicateAndOrder: duplicating a vulnerable snippet makes exactly
+// one new signature; shuffling the tool's order changes none.
+func TestDuplicateAndOrder(t *testing.T) {
+	snip := "10: \th := md5.New()\n"
+	before := one(t, code("gosec", "G401", "a.go", 10, snip), code("gosec", "G401", "b.go", 3, "3: x := 1\n"))
+	after := one(t, code("gosec", "G401", "a.go", 10, snip), code("gosec", "G401", "b.go", 3, "3: x := 1\n"),
+		code("gosec", "G401", "a.go", 40, "40: \th := md5.New()\n"))
+	seen := map[string]bool{}
+	for _, s := range before {
+		seen[s] = true
+	}
+	fresh := 0
+	for _, s := range after {
+		if !seen[s] {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("duplicating one snippet made %d new signatures, want 1", fresh)
+	}
+	if after[0] == after[2] {
+		t.Error("two copies of one snippet share a signature")
+	}
+
+	issues := []*v1.Issue{
+		code("gosec", "G401", "a.go", 10, snip), code("gosec", "G401", "a.go", 40, "40: \th := md5.New()\n"),
+		code("gosec", "G104", "a.go", 12, "12: f()\n"), code("bandit", "B303", "x.py", 5, "5 md5()\n"),
+	}
+	want := map[*v1.Issue]string{}
+	for i, s := range one(t, issues...) {
+		want[issues[i]] = s
+	}
+	r := rand.New(rand.NewSource(1))
+	for n := 0; n < 20; n++ {
+		r.Shuffle(len(issues), func(i, j int) { issues[i], issues[j] = issues[j], issues[i] })
+		for i, s := range one(t, issues...) {
+			if want[issues[i]] != s {
+				t.Fatalf("shuffled input changed %v's signature", issues[i].GetLocation())
+			}
+		}
+	}
+}
+
+func dep(path, purl, cve string, aliases ...string) *v1.Issue {
+	return &v1.Issue{
+		ToolName: "trivy", RuleId: cve, Cve: cve, Aliases: aliases, Title: cve, Severity: v1.Severity_SEVERITY_HIGH,
+		Target: path, Location: &v1.Location{Path: path}, PackageUrl: purl,
+	}
+}
+
+func TestDependency(t *testing.T) {
+	a := one(t, dep("go.mod", "pkg:golang/golang.org/x/net@v0.1.0", "CVE-2023-44487", "GHSA-qppj-fm5r-hxr3"))[0]
+	if !strings.HasPrefix(a, DepV1+":") {
+		t.Fatalf("algorithm: %s", a)
+	}
+	// A bump that stays vulnerable keeps the finding; osv-scanner naming it
+	// by its GHSA with the CVE as an alias is the same vulnerability.
+	for name, is := range map[string]*v1.Issue{
+		"version bumped": dep("go.mod", "pkg:golang/golang.org/x/net@v0.7.0", "CVE-2023-44487"),
+		"GHSA first":     dep("go.mod", "pkg:golang/golang.org/x/net@v0.1.0", "", "GHSA-qppj-fm5r-hxr3", "cve-2023-44487"),
+	} {
+		if got := one(t, is)[0]; got != a {
+			t.Errorf("%s: signature changed", name)
+		}
+	}
+	for name, is := range map[string]*v1.Issue{
+		"another CVE":      dep("go.mod", "pkg:golang/golang.org/x/net@v0.1.0", "CVE-2022-41723"),
+		"another manifest": dep("tools/go.mod", "pkg:golang/golang.org/x/net@v0.1.0", "CVE-2023-44487"),
+		"another package":  dep("go.mod", "pkg:golang/golang.org/x/text@v0.1.0", "CVE-2023-44487"),
+	} {
+		if got := one(t, is)[0]; got == a {
+			t.Errorf("%s: same signature", name)
+		}
+	}
+}
+
+func TestSecret(t *testing.T) {
+	sec := func(rule string, line int32, fp string) *v1.Issue {
+		return &v1.Issue{ToolName: "gitleaks", RuleId: rule, Title: "secret", Severity: v1.Severity_SEVERITY_HIGH,
+			Location: &v1.Location{Path: "pyapp/settings.py", StartLine: line}, Fingerprint: fp}
+	}
+	a := one(t, sec("aws-access-token", 4, "sha256:aa"))[0]
+	if !strings.HasPrefix(a, SecretV1+":") {
+		t.Fatalf("algorithm: %s", a)
+	}
+	if one(t, sec("aws-access-token", 40, "sha256:aa"))[0] != a || one(t, sec("generic-api-key", 4, "sha256:aa"))[0] != a {
+		t.Error("a secret moved in its file, or matched by another rule, changed its signature")
+	}
+	if one(t, sec("aws-access-token", 4, "sha256:bb"))[0] == a {
+		t.Error("a rotated secret kept its signature")
+	}
+}
+
+func TestPackageWithoutVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"pkg:golang/golang.org/x/net@v0.1.0":         "pkg:golang/golang.org/x/net",
+		"pkg:npm/%40babel/core@7.0.0?foo=bar":        "pkg:npm/%40babel/core",
+		"pkg:pypi/Django@4.2":                        "pkg:pypi/django",
+		"pkg:maven/org.apache/log4j-core@2.14.1#sub": "pkg:maven/org.apache/log4j-core",
+		"pkg:npm/@scope/name":                        "pkg:npm/@scope/name",
+	} {
+		if got := PackageWithoutVersion(in); got != want {
+			t.Errorf("PackageWithoutVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
