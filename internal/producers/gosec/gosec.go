@@ -112,11 +112,13 @@ func readIssue(dec *jsontext.Decoder, cwes map[string]cweInfo) (*v1.Issue, error
 			if dec.PeekKind() == 'n' {
 				return dec.SkipValue()
 			}
+			// gosec v2.8 and later write "id" and "url"; v2.2 to v2.7
+			// wrote the Go field names, "ID" and "URL".
 			return jsontok.Fields(dec, "cwe", func(key []byte) error {
-				switch string(key) {
-				case `"id"`:
+				switch {
+				case bytes.EqualFold(key, []byte(`"id"`)):
 					return jsontok.Text(dec, &cweID)
-				case `"url"`:
+				case bytes.EqualFold(key, []byte(`"url"`)):
 					return jsontok.String(dec, &cweURL)
 				}
 				return dec.SkipValue()

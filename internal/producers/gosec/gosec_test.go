@@ -26,6 +26,53 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestV27 reads reports of the real gosec v2.7.0 (testdata/README.md),
+// which wrote a CWE as {"ID": ..., "URL": ...} (v2.8 and later write "id"
+// and "url") and lists the files it could not type-check under "Golang
+// errors", which are not findings.
+func TestV27(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"testdata/v2.7.0.json", []string{
+			"G401 /tmp/oldtools/gosrc/main.go:13 SEVERITY_MEDIUM CONFIDENCE_HIGH [326] [https://cwe.mitre.org/data/definitions/326.html]",
+			"G204 /tmp/oldtools/gosrc/main.go:11 SEVERITY_MEDIUM CONFIDENCE_HIGH [78] [https://cwe.mitre.org/data/definitions/78.html]",
+			"G306 /tmp/oldtools/gosrc/main.go:14 SEVERITY_MEDIUM CONFIDENCE_HIGH [276] [https://cwe.mitre.org/data/definitions/276.html]",
+			"G501 /tmp/oldtools/gosrc/main.go:4 SEVERITY_MEDIUM CONFIDENCE_HIGH [327] [https://cwe.mitre.org/data/definitions/327.html]",
+		}},
+		{"testdata/v2.7.0-golang-errors.json", []string{
+			"G401 /tmp/oldtools/gosrc2/main.go:10 SEVERITY_MEDIUM CONFIDENCE_HIGH [326] [https://cwe.mitre.org/data/definitions/326.html]",
+			"G306 /tmp/oldtools/gosrc2/main.go:11 SEVERITY_MEDIUM CONFIDENCE_HIGH [276] [https://cwe.mitre.org/data/definitions/276.html]",
+			"G501 /tmp/oldtools/gosrc2/main.go:4 SEVERITY_MEDIUM CONFIDENCE_HIGH [327] [https://cwe.mitre.org/data/definitions/327.html]",
+		}},
+	} {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			producertest.CheckIssues(t, got.Issues)
+			var lines []string
+			for _, is := range got.Issues {
+				lines = append(lines, fmt.Sprintf("%s %s %s %s %v %v", is.RuleId, is.Target, is.Severity, is.Confidence, is.Cwe, is.References))
+			}
+			if strings.Join(lines, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(tc.want, "\n"))
+			}
+			// v2.7.0 does not write GosecVersion.
+			if got.ToolVersion != "" || got.Issues[0].Title != "Use of weak cryptographic primitive" ||
+				!strings.Contains(got.Issues[0].GetContextSegment(), "md5.Sum") {
+				t.Errorf("first issue = %v (version %q)", got.Issues[0], got.ToolVersion)
+			}
+		})
+	}
+}
+
 func TestParseRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"empty":     "",
