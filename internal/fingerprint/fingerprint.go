@@ -91,7 +91,8 @@ func parts(is *v1.Issue) (string, []string) {
 		if rule == "" {
 			rule = is.GetType()
 		}
-		return CodeV1, []string{is.GetToolName(), rule, p, Code(is.GetContextSegment())}
+		loc := is.GetLocation()
+		return CodeV1, []string{is.GetToolName(), rule, p, Code(is.GetContextSegment(), loc.GetStartLine(), loc.GetEndLine())}
 	}
 }
 
@@ -124,41 +125,74 @@ func Path(is *v1.Issue) string {
 // Code normalises a flagged code snippet: the line-number prefixes that
 // gosec ("43: query := ...") and bandit ("144 \tpassword = ...") put on
 // each line are dropped, and so is all whitespace, so re-indenting,
-// CRLF/LF and moving the code leave it unchanged.
-func Code(snippet string) string {
+// CRLF/LF and moving the code leave it unchanged. When every line is
+// numbered, only the flagged lines (start to end) count: gosec and bandit
+// add a line of context on each side, and a line inserted just above a
+// finding must not change it.
+func Code(snippet string, start, end int32) string {
+	lines := strings.Split(strings.TrimRight(snippet, "\r\n"), "\n")
+	nums := make([]int, len(lines))
+	numbered := start > 0
+	for i, line := range lines {
+		var rest string
+		nums[i], rest = lineNumber(line)
+		if nums[i] < 0 {
+			numbered = false
+		} else {
+			lines[i] = rest
+		}
+	}
+	if end < start {
+		end = start
+	}
 	var b strings.Builder
-	for _, line := range strings.Split(snippet, "\n") {
-		line = stripLineNumber(line)
-		for _, r := range line {
-			if !unicode.IsSpace(r) {
-				b.WriteRune(r)
+	write := func(keep func(i int) bool) {
+		for i, line := range lines {
+			if !keep(i) {
+				continue
+			}
+			for _, r := range line {
+				if !unicode.IsSpace(r) {
+					b.WriteRune(r)
+				}
 			}
 		}
+	}
+	if numbered {
+		write(func(i int) bool { return nums[i] >= int(start) && nums[i] <= int(end) })
+	}
+	if b.Len() == 0 {
+		write(func(int) bool { return true })
 	}
 	return b.String()
 }
 
-// stripLineNumber drops a leading "<digits>:" or "<digits><space>" (with
-// any indentation before it), and a line of digits alone. A line of code
-// that starts with a number and a space is rare, and losing its digits
-// only weakens the hash.
-func stripLineNumber(line string) string {
+// lineNumber splits a leading "<digits>:" or "<digits><space>" (with any
+// indentation before it) off a snippet line, or reads a line of digits
+// alone as a numbered empty line; -1 when the line has no number. A line
+// of code that starts with a number and a space is rare, and losing its
+// digits only weakens the hash.
+func lineNumber(line string) (int, string) {
 	t := strings.TrimLeft(line, " \t")
 	n := 0
 	for n < len(t) && t[n] >= '0' && t[n] <= '9' {
 		n++
 	}
-	if n == 0 {
-		return line
+	if n == 0 || n > 9 {
+		return -1, line
 	}
-	if n == len(t) { // a numbered empty line ("40")
-		return ""
+	num := 0
+	for _, c := range t[:n] {
+		num = num*10 + int(c-'0')
+	}
+	if n == len(t) || t[n] == '\r' {
+		return num, ""
 	}
 	switch t[n] {
 	case ':', ' ', '\t', '|':
-		return t[n+1:]
+		return num, t[n+1:]
 	}
-	return line
+	return -1, line
 }
 
 // PackageWithoutVersion drops the version (and qualifiers) from a package

@@ -56,9 +56,13 @@ func TestCodeSurvivesEdits(t *testing.T) {
 			t.Errorf("%s: signature changed", name)
 		}
 	}
+	// gosec shows a line of context on each side: a line added just above
+	// the finding changes that context, not the finding.
+	same["a line added just above"] = code("gosec", "G201", "goapp/main.go", 26,
+		"25: \t// look the row up\n26: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n27: \trows, _ := db.Query(q)\n")
 	differs := map[string]*v1.Issue{
 		"flagged code edited": code("gosec", "G201", "goapp/main.go", 25,
-			"24: \tid := r.URL.Query().Get(\"user\")\n25: \tq := fmt.Sprintf(\"SELECT * FROM t WHERE id = %s\", id)\n26: \trows, _ := db.Query(q)\n"),
+			"24: \tid := r.URL.Query().Get(\"id\")\n25: \tq := fmt.Sprintf(\"SELECT * FROM u WHERE id = %s\", id)\n26: \trows, _ := db.Query(q)\n"),
 		"another rule":   code("gosec", "G202", "goapp/main.go", 25, base.GetContextSegment()),
 		"another file":   code("gosec", "G201", "goapp/other.go", 25, base.GetContextSegment()),
 		"another tool":   code("semgrep", "G201", "goapp/main.go", 25, base.GetContextSegment()),
@@ -76,10 +80,23 @@ func TestBanditSnippet(t *testing.T) {
 	a := code("bandit", "B303", "pyapp/app.py", 31, "30 def digest(s):\n31     return hashlib.md5(s).hexdigest()\n32 \n")
 	b := code("bandit", "B303", "pyapp/app.py", 131, "130 def digest(s):\n131     return hashlib.md5(s).hexdigest()\n132\n")
 	if one(t, a)[0] != one(t, b)[0] {
-		t.Errorf("a bandit finding moved 100 lines down changed its signature: %q vs %q", Code(a.GetContextSegment()), Code(b.GetContextSegment()))
+		t.Errorf("a bandit finding moved 100 lines down changed its signature: %q vs %q", Code(a.GetContextSegment(), 31, 31), Code(b.GetContextSegment(), 131, 131))
 	}
-	if got := Code("30 def digest(s):\n31     return 1\n"); got != "defdigest(s):return1" {
-		t.Errorf("Code = %q", got)
+	for _, tc := range []struct {
+		snippet    string
+		start, end int32
+		want       string
+	}{
+		{"30 def digest(s):\n31     return 1\n", 30, 31, "defdigest(s):return1"},
+		{"30 def digest(s):\n31     return 1\n", 31, 0, "return1"},           // only the flagged line
+		{"42: \n43: q := f(x)\n44: \n", 43, 43, "q:=f(x)"},                   // gosec's context lines dropped
+		{"q := f(x)\nrows := db.Query(q)", 7, 7, "q:=f(x)rows:=db.Query(q)"}, // not numbered: all of it
+		{"43: q := f(x)\n", 99, 99, "q:=f(x)"},                               // numbers that do not match: all of it
+		{"12345678901: x\n", 1, 1, "12345678901:x"},                          // too long to be a line number
+	} {
+		if got := Code(tc.snippet, tc.start, tc.end); got != tc.want {
+			t.Errorf("Code(%q, %d, %d) = %q, want %q", tc.snippet, tc.start, tc.end, got, tc.want)
+		}
 	}
 }
 
