@@ -30,6 +30,7 @@ import (
 	"github.com/draconsec/dracon/internal/store"
 	"github.com/draconsec/dracon/internal/summary"
 	"github.com/draconsec/dracon/internal/toolinstall"
+	"github.com/draconsec/dracon/internal/vendored"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -72,7 +73,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if st, err := os.Stat(src); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("source %s is not a folder", o.Source)
 	}
-	plan, err := Plan(o.Config, src)
+	plan, notes, err := Plan(o.Config, src)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +83,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(o.Log, "dracon: scan %s of %s with %s\n", scan.ScanUuid, o.Source, names(plan))
+	for _, n := range notes {
+		fmt.Fprintln(o.Log, n)
+	}
 
-	outcomes := produceAll(ctx, o, plan, src, runDir)
+	cl, err := newClassifier(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	pols := make([]vendorPolicy, len(plan))
+	for i, pl := range plan {
+		pols[i] = policyFor(o.Config, pl)
+	}
+	tree, err := scanVendored(src, cl, plan, pols)
+	if err != nil {
+		return nil, err
+	}
+	outcomes, reports, err := produceAll(ctx, o, plan, pols, tree, src, runDir)
+	if err != nil {
+		return nil, err
+	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("run cancelled: %w", ctx.Err())
 	}
@@ -109,6 +128,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			Name: out.Producer, Status: string(out.Status), Reason: out.Reason,
 			AllowFailure:    pl.cfg != nil && pl.cfg.AllowFailure,
 			DurationSeconds: out.Duration.Seconds(), Report: out.Report, Stderr: out.Stderr,
+			Vendored: reports[i].summary(),
 		}
 		if out.Status == produce.Failed {
 			failures = append(failures, gate.ProducerFailure{Name: out.Producer, Reason: out.Reason, Allowed: ps.AllowFailure})
@@ -210,8 +230,9 @@ func (o *Options) defaults() {
 }
 
 // Plan picks the producers: those the config names (enabled), or, with
-// none named, those auto-detection finds in the source tree.
-func Plan(c *config.Config, src string) ([]planned, error) {
+// none named, those auto-detection finds in the source tree. Its notes
+// say what auto-detection left out, for the log.
+func Plan(c *config.Config, src string) ([]planned, []string, error) {
 	var plan []planned
 	if c != nil && len(c.Producers) > 0 {
 		for _, p := range registry.All() {
@@ -221,21 +242,37 @@ func Plan(c *config.Config, src string) ([]planned, error) {
 			}
 		}
 		if len(plan) == 0 {
-			return nil, errors.New("every configured producer is disabled: nothing to run")
+			return nil, nil, errors.New("every configured producer is disabled: nothing to run")
 		}
-		return plan, nil
+		return plan, nil, nil
 	}
-	found, err := Detect(src, registry.All())
+	// Vendored and generated files do not make a producer apply when its
+	// findings in them would be dropped.
+	var own *vendored.Classifier
+	if c == nil || !c.IncludeVendored {
+		var err error
+		if own, err = newClassifier(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	d, err := detect(src, registry.All(), own)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, p := range found {
+	for _, p := range d.found {
 		plan = append(plan, planned{p: p})
 	}
-	if len(plan) == 0 {
-		return nil, fmt.Errorf("no producer applies to %s: no file matches any producer's patterns (name producers in dracon.yaml)", src)
+	var notes []string
+	for _, p := range registry.All() {
+		if files := d.onlyVendored[p.Name]; len(files) > 0 {
+			notes = append(notes, fmt.Sprintf("dracon: auto-detection left out %s: the only files it would scan are vendored or generated (%s); set include_vendored: true to scan them",
+				p.Name, describe(files, d.vendoredCount[p.Name])))
+		}
 	}
-	return plan, nil
+	if len(plan) == 0 {
+		return nil, notes, fmt.Errorf("no producer applies to %s: no file matches any producer's patterns (name producers in dracon.yaml)", src)
+	}
+	return plan, notes, nil
 }
 
 func names(plan []planned) string {
@@ -246,11 +283,15 @@ func names(plan []planned) string {
 	return strings.Join(n, ", ")
 }
 
-// produceAll runs the producers in parallel, at most o.Concurrency at once.
-func produceAll(ctx context.Context, o Options, plan []planned, src, runDir string) []produce.Outcome {
+// produceAll runs the producers in parallel, at most o.Concurrency at once,
+// and drops each one's findings in vendored and generated files when its
+// policy says so, with a report of what it left out.
+func produceAll(ctx context.Context, o Options, plan []planned, pols []vendorPolicy, tree *vendoredTree, src, runDir string) ([]produce.Outcome, []*vendorReport, error) {
 	prog := newProgress(o.Log)
 	defer prog.close()
 	outcomes := make([]produce.Outcome, len(plan))
+	reports := make([]*vendorReport, len(plan))
+	errs := make([]error, len(plan))
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
 	for i, pl := range plan {
@@ -265,16 +306,27 @@ func produceAll(ctx context.Context, o Options, plan []planned, src, runDir stri
 			}
 			defer func() { <-sem }()
 			prog.start(pl.p.Name)
-			outcomes[i] = runOne(ctx, o.Runner, pl, src, runDir)
+			var exclude []string
+			if pols[i].skip && pols[i].tree {
+				exclude = tree.exclude(pl.p.Detect, len(o.Config.Vendored.Scan) == 0)
+			}
+			outcomes[i] = runOne(ctx, o.Runner, pl, src, runDir, exclude)
+			if pols[i].skip && outcomes[i].Status == produce.OK {
+				reports[i], errs[i] = filterVendored(&outcomes[i], pl, pols[i], tree, runDir)
+			}
 			prog.finish(outcomes[i])
+			if line := reports[i].logLine(pl.p.Name); line != "" {
+				prog.println("%s", line)
+			}
 		}()
 	}
 	wg.Wait()
-	return outcomes
+	return outcomes, reports, errors.Join(errs...)
 }
 
-func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string) produce.Outcome {
-	opts := produce.Options{Source: src, RunDir: runDir, Parse: func(b []byte) (*producers.Parsed, error) { return registry.Parse(pl.p, b) }}
+func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string, exclude []string) produce.Outcome {
+	opts := produce.Options{Source: src, RunDir: runDir, Exclude: exclude,
+		Parse: func(b []byte) (*producers.Parsed, error) { return registry.Parse(pl.p, b) }}
 	if pl.cfg != nil {
 		opts.Args = pl.cfg.Args
 		opts.Timeout = time.Duration(pl.cfg.Timeout)

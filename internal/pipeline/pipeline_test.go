@@ -36,6 +36,13 @@ func testConfig(t *testing.T, yaml string) *config.Config {
 
 func run(t *testing.T, c *config.Config, src string) (*Result, string) {
 	t.Helper()
+	res, out, _ := runLog(t, c, src)
+	return res, out
+}
+
+// runLog is run, also returning the log.
+func runLog(t *testing.T, c *config.Config, src string) (*Result, string, string) {
+	t.Helper()
 	out := t.TempDir()
 	var log bytes.Buffer
 	res, err := Run(context.Background(), Options{
@@ -63,7 +70,7 @@ func run(t *testing.T, c *config.Config, src string) (*Result, string) {
 			}
 		}
 	}
-	return res, out
+	return res, out, log.String()
 }
 
 func findings(res *Result) []string {

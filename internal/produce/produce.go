@@ -48,6 +48,10 @@ type Options struct {
 	Report string
 	// Parse reads the report; nil means p.Parse.
 	Parse producers.ParseFunc
+	// Exclude lists files and folders (slash-separated, relative to
+	// Source; a folder ends in "/") to keep the scanner out of, when its
+	// Tool knows how (Tool.Exclude).
+	Exclude []string
 }
 
 // Run runs producer p with r.
@@ -94,7 +98,7 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 	job := runner.Job{
 		Name:    p.Name,
 		Path:    bin,
-		Args:    append(p.Tool.Args(src, report), o.Args...),
+		Args:    args(p.Tool, src, report, o),
 		Dir:     src,
 		Stderr:  out.Stderr,
 		Timeout: o.Timeout,
@@ -111,6 +115,16 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 		return fail(out, fmt.Sprintf("%s exited with code %d%s", p.Tool.Binary, res.ExitCode, stderrTail(out.Stderr)))
 	}
 	return parseFile(out, p.Name, parse)
+}
+
+// args is the scanner's command line: its own arguments, those that keep
+// it out of excluded paths, then the config's.
+func args(t *producers.Tool, src, report string, o Options) []string {
+	a := t.Args(src, report)
+	if t.Exclude != nil && len(o.Exclude) > 0 {
+		a = append(a, t.Exclude(o.Exclude)...)
+	}
+	return append(a, o.Args...)
 }
 
 func parseFile(out Outcome, tool string, parse producers.ParseFunc) Outcome {

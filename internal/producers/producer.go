@@ -94,6 +94,12 @@ type Tool struct {
 	// Args builds the command line (without the binary) that scans src and
 	// writes the report to out.
 	Args func(src, out string) []string
+	// Exclude, when set, returns the arguments that keep the scanner out
+	// of paths: the files and folders (a folder ends in "/"; paths are
+	// slash-separated, relative to the scanned folder) Dracon leaves out as
+	// vendored or generated. Dracon drops findings in them in any case;
+	// this spares the scanner the work. Appended after Args.
+	Exclude func(paths []string) []string
 	// Stdout means the report is the command's standard output, not a file.
 	Stdout bool
 	// OKExitCodes are the exit codes that mean the scan ran; many scanners

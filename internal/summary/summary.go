@@ -56,6 +56,23 @@ type Producer struct {
 	ToolVersion     string  `json:"tool_version,omitempty"`
 	Report          string  `json:"report,omitempty"`
 	Stderr          string  `json:"stderr,omitempty"`
+	// Vendored is set when the producer left out vendored and generated
+	// files (see docs/summary.md).
+	Vendored *Vendored `json:"vendored,omitempty"`
+}
+
+// Vendored is what one producer left out as vendored or generated.
+type Vendored struct {
+	// SkippedFiles counts the vendored and generated files the producer
+	// left out: those of the tree it would scan, and those its dropped
+	// findings were in.
+	SkippedFiles int `json:"skipped_files"`
+	// DroppedFindings counts its findings dropped because they were in
+	// such files.
+	DroppedFindings int `json:"dropped_findings"`
+	// List is the file in the run directory that names every skipped
+	// file and why ("path<TAB>reason" lines); empty when none was.
+	List string `json:"list,omitempty"`
 }
 
 // Count fills Counts from enriched results.

@@ -37,7 +37,8 @@ var Producer = &producers.Producer{
 			"@typescript-eslint/parser@7.18.0", "typescript@5"},
 		Install: "dracon tools install eslint  (npm packages into Dracon's tool cache)",
 		// ESLint publishes no container image of its own.
-		Args: args,
+		Args:    args,
+		Exclude: ignorePatterns,
 		// 1 is "lint errors found" (parse errors count); 2 is a crash or a bad configuration.
 		OKExitCodes: []int{1},
 		VersionArgs: []string{"--version"},
@@ -86,6 +87,22 @@ func args(src, out string) []string {
 	}
 	return append(a, "--ext", exts, "--format", formatter, "--output-file", out,
 		"--no-error-on-unmatched-pattern", ".")
+}
+
+// ignorePatterns keeps ESLint out of the files and folders Dracon leaves
+// out as vendored or generated: one --ignore-pattern each, anchored at the
+// scanned folder (ESLint's working folder) by a leading "/". A path with a
+// character that is special in ignore patterns, or a space, is not passed:
+// Dracon's own filter drops findings there.
+func ignorePatterns(paths []string) []string {
+	var a []string
+	for _, p := range paths {
+		if p == "" || strings.ContainsAny(p, "*?[]\\!# ") {
+			continue
+		}
+		a = append(a, "--ignore-pattern", "/"+strings.TrimPrefix(p, "/"))
+	}
+	return a
 }
 
 // toolModules finds the node_modules folder the eslint binary Dracon runs
