@@ -629,8 +629,26 @@ type EnrichedIssue struct {
 	LastSeen          *timestamppb.Timestamp `protobuf:"bytes,51,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	Suppressed        bool                   `protobuf:"varint,52,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
 	SuppressionReason string                 `protobuf:"bytes,53,opt,name=suppression_reason,json=suppressionReason,proto3" json:"suppression_reason,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The finding's signatures, algorithm to value ("code/v1", "dep/v1",
+	// "secret/v1"; docs/fingerprints.md): what the findings store matches
+	// on from one scan to the next. hash is the best of them.
+	Signatures map[string]string `protobuf:"bytes,54,rep,name=signatures,proto3" json:"signatures,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Every tool that reported this finding in this scan, when several did
+	// (gosec's G101 and gitleaks on one AWS key); empty when only its own
+	// tool did.
+	SeenBy []string `protobuf:"bytes,55,rep,name=seen_by,json=seenBy,proto3" json:"seen_by,omitempty"`
+	// Set on another tool's report of a finding that a different issue
+	// stands for: that issue's hash. Consumers and the gate count the
+	// finding once, on the issue without duplicate_of.
+	DuplicateOf string `protobuf:"bytes,56,opt,name=duplicate_of,json=duplicateOf,proto3" json:"duplicate_of,omitempty"`
+	// The finding's status in the findings store: "open", "suppressed",
+	// "false_positive" or "accepted_risk" (a triager's decision), or
+	// "reopened" when an earlier scan had marked it fixed.
+	Status string `protobuf:"bytes,57,opt,name=status,proto3" json:"status,omitempty"`
+	// The finding's stable id in the findings store.
+	FindingId     string `protobuf:"bytes,58,opt,name=finding_id,json=findingId,proto3" json:"finding_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnrichedIssue) Reset() {
@@ -736,6 +754,41 @@ func (x *EnrichedIssue) GetSuppressed() bool {
 func (x *EnrichedIssue) GetSuppressionReason() string {
 	if x != nil {
 		return x.SuppressionReason
+	}
+	return ""
+}
+
+func (x *EnrichedIssue) GetSignatures() map[string]string {
+	if x != nil {
+		return x.Signatures
+	}
+	return nil
+}
+
+func (x *EnrichedIssue) GetSeenBy() []string {
+	if x != nil {
+		return x.SeenBy
+	}
+	return nil
+}
+
+func (x *EnrichedIssue) GetDuplicateOf() string {
+	if x != nil {
+		return x.DuplicateOf
+	}
+	return ""
+}
+
+func (x *EnrichedIssue) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *EnrichedIssue) GetFindingId() string {
+	if x != nil {
+		return x.FindingId
 	}
 	return ""
 }
@@ -856,7 +909,7 @@ const file_proto_dracon_v1_issue_proto_rawDesc = "" +
 	"\x06issues\x18\x03 \x03(\v2\x10.dracon.v1.IssueR\x06issues\x12\x1f\n" +
 	"\vscan_target\x18\x04 \x01(\tR\n" +
 	"scanTarget\x12!\n" +
-	"\ftool_version\x182 \x01(\tR\vtoolVersion\"\xb1\x04\n" +
+	"\ftool_version\x182 \x01(\tR\vtoolVersion\"\xad\x06\n" +
 	"\rEnrichedIssue\x12-\n" +
 	"\traw_issue\x18\x01 \x01(\v2\x10.dracon.v1.IssueR\brawIssue\x129\n" +
 	"\n" +
@@ -872,8 +925,19 @@ const file_proto_dracon_v1_issue_proto_rawDesc = "" +
 	"\n" +
 	"suppressed\x184 \x01(\bR\n" +
 	"suppressed\x12-\n" +
-	"\x12suppression_reason\x185 \x01(\tR\x11suppressionReason\x1a>\n" +
+	"\x12suppression_reason\x185 \x01(\tR\x11suppressionReason\x12H\n" +
+	"\n" +
+	"signatures\x186 \x03(\v2(.dracon.v1.EnrichedIssue.SignaturesEntryR\n" +
+	"signatures\x12\x17\n" +
+	"\aseen_by\x187 \x03(\tR\x06seenBy\x12!\n" +
+	"\fduplicate_of\x188 \x01(\tR\vduplicateOf\x12\x16\n" +
+	"\x06status\x189 \x01(\tR\x06status\x12\x1d\n" +
+	"\n" +
+	"finding_id\x18: \x01(\tR\tfindingId\x1a>\n" +
 	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a=\n" +
+	"\x0fSignaturesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x01\n" +
 	"\x1aEnrichedLaunchToolResponse\x12H\n" +
@@ -908,7 +972,7 @@ func file_proto_dracon_v1_issue_proto_rawDescGZIP() []byte {
 }
 
 var file_proto_dracon_v1_issue_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_proto_dracon_v1_issue_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_proto_dracon_v1_issue_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_proto_dracon_v1_issue_proto_goTypes = []any{
 	(Severity)(0),                      // 0: dracon.v1.Severity
 	(Confidence)(0),                    // 1: dracon.v1.Confidence
@@ -921,29 +985,31 @@ var file_proto_dracon_v1_issue_proto_goTypes = []any{
 	nil,                                // 8: dracon.v1.Issue.AnnotationsEntry
 	nil,                                // 9: dracon.v1.ScanInfo.ScanTagsEntry
 	nil,                                // 10: dracon.v1.EnrichedIssue.AnnotationsEntry
-	(*timestamppb.Timestamp)(nil),      // 11: google.protobuf.Timestamp
+	nil,                                // 11: dracon.v1.EnrichedIssue.SignaturesEntry
+	(*timestamppb.Timestamp)(nil),      // 12: google.protobuf.Timestamp
 }
 var file_proto_dracon_v1_issue_proto_depIdxs = []int32{
 	0,  // 0: dracon.v1.Issue.severity:type_name -> dracon.v1.Severity
 	1,  // 1: dracon.v1.Issue.confidence:type_name -> dracon.v1.Confidence
 	2,  // 2: dracon.v1.Issue.location:type_name -> dracon.v1.Location
 	8,  // 3: dracon.v1.Issue.annotations:type_name -> dracon.v1.Issue.AnnotationsEntry
-	11, // 4: dracon.v1.ScanInfo.scan_start_time:type_name -> google.protobuf.Timestamp
+	12, // 4: dracon.v1.ScanInfo.scan_start_time:type_name -> google.protobuf.Timestamp
 	9,  // 5: dracon.v1.ScanInfo.scan_tags:type_name -> dracon.v1.ScanInfo.ScanTagsEntry
 	4,  // 6: dracon.v1.LaunchToolResponse.scan_info:type_name -> dracon.v1.ScanInfo
 	3,  // 7: dracon.v1.LaunchToolResponse.issues:type_name -> dracon.v1.Issue
 	3,  // 8: dracon.v1.EnrichedIssue.raw_issue:type_name -> dracon.v1.Issue
-	11, // 9: dracon.v1.EnrichedIssue.first_seen:type_name -> google.protobuf.Timestamp
-	11, // 10: dracon.v1.EnrichedIssue.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 9: dracon.v1.EnrichedIssue.first_seen:type_name -> google.protobuf.Timestamp
+	12, // 10: dracon.v1.EnrichedIssue.updated_at:type_name -> google.protobuf.Timestamp
 	10, // 11: dracon.v1.EnrichedIssue.annotations:type_name -> dracon.v1.EnrichedIssue.AnnotationsEntry
-	11, // 12: dracon.v1.EnrichedIssue.last_seen:type_name -> google.protobuf.Timestamp
-	5,  // 13: dracon.v1.EnrichedLaunchToolResponse.original_results:type_name -> dracon.v1.LaunchToolResponse
-	6,  // 14: dracon.v1.EnrichedLaunchToolResponse.issues:type_name -> dracon.v1.EnrichedIssue
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	12, // 12: dracon.v1.EnrichedIssue.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 13: dracon.v1.EnrichedIssue.signatures:type_name -> dracon.v1.EnrichedIssue.SignaturesEntry
+	5,  // 14: dracon.v1.EnrichedLaunchToolResponse.original_results:type_name -> dracon.v1.LaunchToolResponse
+	6,  // 15: dracon.v1.EnrichedLaunchToolResponse.issues:type_name -> dracon.v1.EnrichedIssue
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_proto_dracon_v1_issue_proto_init() }
@@ -958,7 +1024,7 @@ func file_proto_dracon_v1_issue_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_dracon_v1_issue_proto_rawDesc), len(file_proto_dracon_v1_issue_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
