@@ -2,6 +2,7 @@ package vendored
 
 import (
 	"bytes"
+	"iter"
 	"regexp"
 	"strings"
 )
@@ -55,39 +56,40 @@ var folderRules = []pathRule{
 	{Generated, "generated (Relay)", regexp.MustCompile(`(^|/)__generated__/`)},
 }
 
-// nameRules decide by the file's path alone.
+// nameRules decide by the file's name alone (they match the base name).
 var nameRules = []pathRule{
 	{Minified, "minified", regexp.MustCompile(`[.-]min\.(js|mjs|cjs|css)$`)},
 	{Generated, "generated (source map)", regexp.MustCompile(`\.(js|css)\.map$`)},
-	{Generated, "generated (Yarn Plug'n'Play loader)", regexp.MustCompile(`(^|/)\.pnp\.[^/]+$`)},
-	{Generated, "generated (Gradle wrapper)", regexp.MustCompile(`(^|/)gradlew(\.bat)?$`)},
-	{Generated, "generated (Maven wrapper)", regexp.MustCompile(`(^|/)mvnw(\.cmd)?$`)},
-	{Generated, "generated (GNU config script)", regexp.MustCompile(`(^|/)config\.(guess|sub)$`)},
+	{Generated, "generated (Yarn Plug'n'Play loader)", regexp.MustCompile(`^\.pnp\..+$`)},
+	{Generated, "generated (Gradle wrapper)", regexp.MustCompile(`^gradlew(\.bat)?$`)},
+	{Generated, "generated (Maven wrapper)", regexp.MustCompile(`^mvnw(\.cmd)?$`)},
+	{Generated, "generated (GNU config script)", regexp.MustCompile(`^config\.(guess|sub)$`)},
 	{Generated, "generated (Visual Studio designer)", regexp.MustCompile(`\.[Dd]esigner\.(cs|vb)$`)},
-	{Library, "library (dotnet-install script)", regexp.MustCompile(`(^|/)dotnet-install\.(ps1|sh)$`)},
-	{Library, "library (cpplint)", regexp.MustCompile(`(^|/)cpplint\.py$`)},
-	{Library, "library (jQuery)", regexp.MustCompile(`(^|/)jquery([^./]*)\.js$`)},
-	{Library, "library (jQuery)", regexp.MustCompile(`(^|/)jquery-\d\.\d+(\.\d+)?(\.slim)?\.js$`)},
-	{Library, "library (jQuery)", regexp.MustCompile(`(^|/)jquery\.slim\.js$`)},
-	{Library, "library (jQuery UI)", regexp.MustCompile(`(^|/)jquery-ui(-\d\.\d+(\.\d+)?)?(\.\w+)?\.(js|css)$`)},
-	{Library, "library (jQuery UI)", regexp.MustCompile(`(^|/)jquery\.(ui|effects)\.[^./]*\.(js|css)$`)},
-	{Library, "library (jQuery plugin)", regexp.MustCompile(`(^|/)jquery\.(fn\.gantt|fancybox|dataTables|fileupload(-\w+)?)\.(js|css)$`)},
-	{Library, "library (jQuery Validation)", regexp.MustCompile(`(^|/)jquery([^./]*)\.validate(\.unobtrusive)?\.js$`)},
-	{Library, "library (jQuery Unobtrusive Ajax)", regexp.MustCompile(`(^|/)jquery([^./]*)\.unobtrusive-ajax\.js$`)},
-	{Library, "library (Microsoft Ajax)", regexp.MustCompile(`(^|/)[Mm]icrosoft([Mm]vc)?([Aa]jax|[Vv]alidation)(\.debug)?\.js$`)},
+	{Library, "library (dotnet-install script)", regexp.MustCompile(`^dotnet-install\.(ps1|sh)$`)},
+	{Library, "library (cpplint)", regexp.MustCompile(`^cpplint\.py$`)},
+	{Library, "library (jQuery)", regexp.MustCompile(`^jquery([^.]*)\.js$`)},
+	{Library, "library (jQuery)", regexp.MustCompile(`^jquery-\d\.\d+(\.\d+)?(\.slim)?\.js$`)},
+	{Library, "library (jQuery)", regexp.MustCompile(`^jquery\.slim\.js$`)},
+	{Library, "library (jQuery UI)", regexp.MustCompile(`^jquery-ui(-\d\.\d+(\.\d+)?)?(\.\w+)?\.(js|css)$`)},
+	{Library, "library (jQuery UI)", regexp.MustCompile(`^jquery\.(ui|effects)\.[^.]*\.(js|css)$`)},
+	{Library, "library (jQuery plugin)", regexp.MustCompile(`^jquery\.(fn\.gantt|fancybox|dataTables|fileupload(-\w+)?)\.(js|css)$`)},
+	{Library, "library (jQuery Validation)", regexp.MustCompile(`^jquery([^.]*)\.validate(\.unobtrusive)?\.js$`)},
+	{Library, "library (jQuery Unobtrusive Ajax)", regexp.MustCompile(`^jquery([^.]*)\.unobtrusive-ajax\.js$`)},
+	{Library, "library (Microsoft Ajax)", regexp.MustCompile(`^[Mm]icrosoft([Mm]vc)?([Aa]jax|[Vv]alidation)(\.debug)?\.js$`)},
 	{Library, "library (Visual Studio IntelliSense)", regexp.MustCompile(`(-vsdoc|\.intellisense)\.js$`)},
-	{Library, "library (Modernizr)", regexp.MustCompile(`(^|/)modernizr(-\d\.\d+(\.\d+)?|\.custom\.\d+)?\.js$`)},
-	{Library, "library (Knockout)", regexp.MustCompile(`(^|/)knockout-(\d+\.){3}(debug\.)?js$`)},
-	{Library, "library (html5shiv)", regexp.MustCompile(`(^|/)html5shiv(-printshiv)?\.js$`)},
-	{Library, "library (MooTools)", regexp.MustCompile(`(^|/)mootools[^/]*\d+\.\d+\.\d+[^/]*\.js$`)},
-	{Library, "library (Dojo)", regexp.MustCompile(`(^|/)dojo\.js$`)},
-	{Library, "library (CKEditor)", regexp.MustCompile(`(^|/)ckeditor\.js$`)},
-	{Library, "library (TinyMCE)", regexp.MustCompile(`(^|/)tiny_?mce[^/]*\.js$`)},
-	{Library, "library (PDF.js)", regexp.MustCompile(`(^|/)pdf\.worker\.js$`)},
+	{Library, "library (Modernizr)", regexp.MustCompile(`^modernizr(-\d\.\d+(\.\d+)?|\.custom\.\d+)?\.js$`)},
+	{Library, "library (Knockout)", regexp.MustCompile(`^knockout-(\d+\.){3}(debug\.)?js$`)},
+	{Library, "library (html5shiv)", regexp.MustCompile(`^html5shiv(-printshiv)?\.js$`)},
+	{Library, "library (MooTools)", regexp.MustCompile(`^mootools.*\d+\.\d+\.\d+.*\.js$`)},
+	{Library, "library (Dojo)", regexp.MustCompile(`^dojo\.js$`)},
+	{Library, "library (CKEditor)", regexp.MustCompile(`^ckeditor\.js$`)},
+	{Library, "library (TinyMCE)", regexp.MustCompile(`^tiny_?mce.*\.js$`)},
+	{Library, "library (PDF.js)", regexp.MustCompile(`^pdf\.worker\.js$`)},
 }
 
 // libraryRule is a library whose file name alone does not tell: the file
-// must also start with one of the banners (in its first 8 KiB).
+// must also start with one of the banners (in its first 8 KiB). re
+// matches the base name.
 type libraryRule struct {
 	name   string
 	re     *regexp.Regexp
@@ -95,13 +97,40 @@ type libraryRule struct {
 }
 
 var libraryRules = []libraryRule{
-	{"Bootstrap", regexp.MustCompile(`(^|/)bootstrap[^/.]*(\.[^/]*)?\.(js|css)$`),
+	{"Bootstrap", regexp.MustCompile(`^bootstrap[^.]*(\..*)?\.(js|css)$`),
 		[]string{"Bootstrap v", "getbootstrap.com", "twitter.github.com/bootstrap", "twitter.github.io/bootstrap"}},
-	{"AngularJS", regexp.MustCompile(`(^|/)angular[^/.]*(\.[^/]*)?\.js$`), []string{"@license AngularJS"}},
-	{"React", regexp.MustCompile(`(^|/)react[^/.]*(\.[^/]*)?\.js$`), []string{"@license React"}},
-	{"D3", regexp.MustCompile(`(^|/)d3[^/.]*(\.[^/]*)?\.js$`), []string{"d3js.org"}},
-	{"Chart.js", regexp.MustCompile(`(^|/)[Cc]hart(\.bundle)?\.js$`), []string{"chartjs.org", "Chart.js v"}},
-	{"Prototype", regexp.MustCompile(`(^|/)prototype[^/]*\.js$`), []string{"Prototype JavaScript framework"}},
+	{"AngularJS", regexp.MustCompile(`^angular[^.]*(\..*)?\.js$`), []string{"@license AngularJS"}},
+	{"React", regexp.MustCompile(`^react[^.]*(\..*)?\.js$`), []string{"@license React"}},
+	{"D3", regexp.MustCompile(`^d3[^.]*(\..*)?\.js$`), []string{"d3js.org"}},
+	{"Chart.js", regexp.MustCompile(`^[Cc]hart(\.bundle)?\.js$`), []string{"chartjs.org", "Chart.js v"}},
+	{"Prototype", regexp.MustCompile(`^prototype.*\.js$`), []string{"Prototype JavaScript framework"}},
+}
+
+// anyName and anyLibrary match a base name that some rule of nameRules or
+// libraryRules matches: one pass over a name rules out most files.
+var (
+	anyName = anyOf(func(yield func(*regexp.Regexp) bool) {
+		for _, r := range nameRules {
+			if !yield(r.re) {
+				return
+			}
+		}
+	})
+	anyLibrary = anyOf(func(yield func(*regexp.Regexp) bool) {
+		for _, r := range libraryRules {
+			if !yield(r.re) {
+				return
+			}
+		}
+	})
+)
+
+func anyOf(res iter.Seq[*regexp.Regexp]) *regexp.Regexp {
+	var alts []string
+	for re := range res {
+		alts = append(alts, "(?:"+re.String()+")")
+	}
+	return regexp.MustCompile(strings.Join(alts, "|"))
 }
 
 // bundleExts are the extensions the minified and source-map rules apply
@@ -127,7 +156,7 @@ const headerLines = 40
 
 // generatedHeader returns which generator's marker the top of a file
 // carries, or "".
-func generatedHeader(ext, base string, head []byte) string {
+func generatedHeader(ext string, head []byte) string {
 	lines := strings.Split(string(head), "\n")
 	if len(lines) > headerLines {
 		lines = lines[:headerLines]

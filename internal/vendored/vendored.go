@@ -152,40 +152,63 @@ func matchAny(globs []string, rel string) string {
 // rules come first; content rules read the file's first bytes (and, for
 // JavaScript and CSS, up to its first MiB) when it exists.
 func (c *Classifier) Classify(root, rel string) Verdict {
-	if v, decided := c.byPath(rel); decided {
+	rel = clean(rel)
+	if v, decided := c.byGlob(rel); decided {
 		return v
 	}
-	return c.byContent(root, rel)
+	if v := folderOf(rel); !v.Own() {
+		return v
+	}
+	return c.byFile(root, rel, true)
 }
 
 // ClassifyPath classifies rel by its path alone, for a file that is not
 // on disk.
 func (c *Classifier) ClassifyPath(rel string) Verdict {
-	v, _ := c.byPath(rel)
-	return v
-}
-
-// byPath applies the config's globs and the path rules; decided is false
-// when only the content can tell.
-func (c *Classifier) byPath(rel string) (v Verdict, decided bool) {
-	rel = strings.TrimPrefix(path.Clean(filepath.ToSlash(rel)), "./")
-	if c != nil {
-		if matchAny(c.rules.Scan, rel) != "" {
-			return Verdict{}, true
-		}
-		if g := matchAny(c.rules.Skip, rel); g != "" {
-			return Verdict{Kind: Skipped, Why: fmt.Sprintf("vendored.skip %q", g)}, true
-		}
+	rel = clean(rel)
+	if v, decided := c.byGlob(rel); decided {
+		return v
 	}
 	if v := folderOf(rel); !v.Own() {
-		return v, true
+		return v
 	}
-	for _, r := range nameRules {
-		if r.re.MatchString(rel) {
-			return Verdict{Kind: r.kind, Why: r.why}, true
-		}
+	return c.byFile("", rel, false)
+}
+
+func clean(rel string) string {
+	return strings.TrimPrefix(path.Clean(filepath.ToSlash(rel)), "./")
+}
+
+// byGlob applies the config's globs; decided is false when neither names
+// rel.
+func (c *Classifier) byGlob(rel string) (v Verdict, decided bool) {
+	if c == nil {
+		return Verdict{}, false
+	}
+	if matchAny(c.rules.Scan, rel) != "" {
+		return Verdict{}, true
+	}
+	if g := matchAny(c.rules.Skip, rel); g != "" {
+		return Verdict{Kind: Skipped, Why: fmt.Sprintf("vendored.skip %q", g)}, true
 	}
 	return Verdict{}, false
+}
+
+// byFile applies the name rules to rel's base name, then (with content)
+// the rules that read the file.
+func (c *Classifier) byFile(root, rel string, content bool) Verdict {
+	base := path.Base(rel)
+	if anyName.MatchString(base) {
+		for _, r := range nameRules {
+			if r.re.MatchString(base) {
+				return Verdict{Kind: r.kind, Why: r.why}
+			}
+		}
+	}
+	if !content {
+		return Verdict{}
+	}
+	return byContent(root, rel)
 }
 
 // folderOf applies the folder rules to rel's folders, outermost first.
@@ -208,7 +231,7 @@ const (
 	bundleSize = 1 << 20
 )
 
-func (c *Classifier) byContent(root, rel string) Verdict {
+func byContent(root, rel string) Verdict {
 	ext := strings.ToLower(path.Ext(rel))
 	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
@@ -227,13 +250,14 @@ func (c *Classifier) byContent(root, rel string) Verdict {
 		return Verdict{} // unreadable, empty or binary
 	}
 	head := data[:min(len(data), headSize)]
-	base := path.Base(rel)
-	for _, r := range libraryRules {
-		if r.re.MatchString(rel) && containsAny(head, r.banner) {
-			return Verdict{Kind: Library, Why: "library (" + r.name + ")"}
+	if base := path.Base(rel); anyLibrary.MatchString(base) {
+		for _, r := range libraryRules {
+			if r.re.MatchString(base) && containsAny(head, r.banner) {
+				return Verdict{Kind: Library, Why: "library (" + r.name + ")"}
+			}
 		}
 	}
-	if why := generatedHeader(ext, base, head); why != "" {
+	if why := generatedHeader(ext, head); why != "" {
 		return Verdict{Kind: Generated, Why: "generated (" + why + ")"}
 	}
 	if bundleExts[ext] {
@@ -342,22 +366,20 @@ func (c *Classifier) Walk(root string, o WalkOptions) ([]File, error) {
 		if !d.Type().IsRegular() || (o.Want != nil && !o.Want(rel)) {
 			return nil
 		}
-		var v Verdict
-		if c != nil && matchAny(c.rules.Scan, rel) != "" {
-			return nil
-		}
-		// Folder verdicts are computed once per folder, not per file: a
-		// node_modules/ holds many.
-		dir := path.Dir(rel) + "/"
-		fv, seen := folders[dir]
-		if !seen {
-			fv = folderOf(dir)
-			folders[dir] = fv
-		}
-		if !fv.Own() && (c == nil || matchAny(c.rules.Skip, rel) == "") {
+		v, decided := c.byGlob(rel)
+		if !decided {
+			// Folder verdicts are computed once per folder, not per
+			// file: a node_modules/ holds many.
+			dir := path.Dir(rel) + "/"
+			fv, seen := folders[dir]
+			if !seen {
+				fv = folderOf(dir)
+				folders[dir] = fv
+			}
 			v = fv
-		} else {
-			v = c.Classify(root, rel)
+			if v.Own() {
+				v = c.byFile(root, rel, true)
+			}
 		}
 		if !v.Own() {
 			out = append(out, File{Path: rel, Verdict: v})
