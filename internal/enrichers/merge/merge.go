@@ -1,0 +1,75 @@
+// Package merge makes one finding of what several tools reported about the
+// same thing in one scan (fingerprint.Group decides): the issue that
+// stands for the group lists every tool in seen_by and, seen by more than
+// one, gains a level of confidence; each other tool's issue is kept as
+// evidence, with duplicate_of naming the finding it belongs to, so
+// consumers and the gate count it once.
+package merge
+
+import (
+	"context"
+	"sort"
+
+	"github.com/draconsec/dracon/internal/fingerprint"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// Enricher merges findings across tools. It runs after dedup, whose
+// hashes name the findings.
+type Enricher struct{}
+
+func (Enricher) String() string { return "merge" }
+
+// Enrich implements enrichers.Enricher.
+func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
+	var all []*v1.EnrichedIssue
+	var raw []*v1.Issue
+	for _, r := range results {
+		for _, is := range r.GetIssues() {
+			if is.GetRawIssue() == nil {
+				continue
+			}
+			all = append(all, is)
+			raw = append(raw, is.RawIssue)
+		}
+	}
+	groups := map[int][]int{}
+	for i, rep := range fingerprint.Group(raw) {
+		groups[rep] = append(groups[rep], i)
+	}
+	for rep, members := range groups {
+		if len(members) < 2 {
+			continue
+		}
+		tools := map[string]bool{}
+		for _, m := range members {
+			tools[all[m].RawIssue.GetToolName()] = true
+			if m != rep {
+				all[m].DuplicateOf = all[rep].GetHash()
+			}
+		}
+		head := all[rep]
+		head.SeenBy = head.SeenBy[:0]
+		for t := range tools {
+			head.SeenBy = append(head.SeenBy, t)
+		}
+		sort.Strings(head.SeenBy)
+		// Two tools agreeing is evidence: one level more confidence, as
+		// far as HIGH (CRITICAL stays a tool's own word).
+		if c := head.RawIssue.GetConfidence(); c < v1.Confidence_CONFIDENCE_HIGH {
+			if c == v1.Confidence_CONFIDENCE_UNSPECIFIED {
+				c = v1.Confidence_CONFIDENCE_MEDIUM
+			} else {
+				c++
+			}
+			head.RawIssue.Confidence = c
+		}
+		// A merged finding is new only if none of its tools saw it before.
+		for _, m := range members {
+			if !all[m].GetIsNew() {
+				head.IsNew = false
+			}
+		}
+	}
+	return nil
+}
