@@ -82,7 +82,9 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 	total := 0
 	for _, r := range results {
 		for _, is := range r.GetIssues() {
-			if is.GetSuppressed() || (o.NewOnly && !is.GetIsNew()) {
+			// Another tool's report of a finding counts once, on the issue
+			// that stands for it.
+			if is.GetSuppressed() || is.GetDuplicateOf() != "" || (o.NewOnly && !is.GetIsNew()) {
 				continue
 			}
 			if s := is.GetRawIssue().GetSeverity(); s >= o.FailOn {

@@ -38,9 +38,12 @@ type Summary struct {
 
 // Counts of findings.
 type Counts struct {
-	Total      int            `json:"total"`
-	New        int            `json:"new"`
-	Suppressed int            `json:"suppressed"`
+	Total      int `json:"total"`
+	New        int `json:"new"`
+	Suppressed int `json:"suppressed"`
+	// Merged counts reports that another tool's report of the same finding
+	// stands for (duplicate_of): kept as evidence, counted once in Total.
+	Merged     int            `json:"merged"`
 	BySeverity map[string]int `json:"by_severity"`
 	ByTool     map[string]int `json:"by_tool"`
 }
@@ -85,8 +88,12 @@ func Count(results []*v1.EnrichedLaunchToolResponse) Counts {
 		tool := r.GetOriginalResults().GetToolName()
 		c.ByTool[tool] += 0
 		for _, is := range r.GetIssues() {
-			c.Total++
 			c.ByTool[tool]++
+			if is.GetDuplicateOf() != "" {
+				c.Merged++
+				continue
+			}
+			c.Total++
 			c.BySeverity[strings.TrimPrefix(is.GetRawIssue().GetSeverity().String(), "SEVERITY_")]++
 			if is.GetIsNew() {
 				c.New++

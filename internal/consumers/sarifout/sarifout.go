@@ -121,6 +121,14 @@ func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 	if p := is.GetPackageUrl(); p != "" {
 		props.Add("dracon/packageUrl", p)
 	}
+	// Each tool keeps its own result in its own run (code scanning tracks
+	// alerts per tool); these say which results are one finding.
+	if d := ei.GetDuplicateOf(); d != "" {
+		props.Add("dracon/duplicateOf", d)
+	}
+	if by := ei.GetSeenBy(); len(by) > 1 {
+		props.Add("dracon/seenBy", by)
+	}
 	if v := is.GetFixedVersion(); v != "" {
 		props.Add("dracon/fixedVersion", v)
 	}

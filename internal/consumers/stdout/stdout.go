@@ -44,9 +44,16 @@ func WriteTable(w io.Writer, results []*v1.EnrichedLaunchToolResponse) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEVERITY\tTOOL\tRULE\tLOCATION\tTITLE\tSTATUS")
 	for _, f := range findings {
+		if f.Issue.GetDuplicateOf() != "" {
+			continue // its finding's line names this tool too
+		}
 		is := f.Issue.GetRawIssue()
+		tool := f.Tool
+		if by := f.Issue.GetSeenBy(); len(by) > 1 {
+			tool = strings.Join(by, "+")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
-			SeverityName(is.GetSeverity()), f.Tool, is.GetRuleId(), is.GetTarget(), oneLine(is.GetTitle(), 70), status(f.Issue))
+			SeverityName(is.GetSeverity()), tool, is.GetRuleId(), is.GetTarget(), oneLine(is.GetTitle(), 70), status(f.Issue))
 	}
 	return tw.Flush()
 }
