@@ -7,7 +7,7 @@ package pipeline
 // and says so: the log names the files each producer left out and why,
 // the run directory lists all of them, and summary.json counts them.
 //
-// Which producers leave them out (skipsVendored):
+// Which producers leave them out (policyFor):
 //   - SAST and IaC scanners Dracon runs on the source tree: their findings
 //     in vendored files are about code the project did not write;
 //   - not secret scanners (gitleaks, trufflehog), nor the secret findings
@@ -55,6 +55,8 @@ func skipsByDefault(p *producers.Producer) bool {
 	return p.Tool != nil && (p.Kind == producers.SAST || p.Kind == producers.IaC)
 }
 
+// policyFor decides how pl treats vendored files: its include_vendored,
+// else the top-level one, else skipsByDefault for a scanner Dracon runs.
 func policyFor(c *config.Config, pl planned) vendorPolicy {
 	imports := pl.p.Tool == nil || (pl.cfg != nil && len(pl.cfg.Paths) > 0)
 	if pl.cfg != nil && pl.cfg.IncludeVendored != nil {
@@ -69,8 +71,8 @@ func policyFor(c *config.Config, pl planned) vendorPolicy {
 	return vendorPolicy{skip: true, keepSecrets: true, tree: true}
 }
 
-// newClassifier builds the classifier from the config's globs; nil when
-// the config includes vendored files everywhere by default.
+// newClassifier builds the classifier with the config's scan and skip
+// globs.
 func newClassifier(c *config.Config) (*vendored.Classifier, error) {
 	if c == nil {
 		return vendored.New(vendored.Rules{})
