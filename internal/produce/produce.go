@@ -118,13 +118,20 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 }
 
 // args is the scanner's command line: its own arguments, those that keep
-// it out of excluded paths, then the config's.
+// it out of excluded paths, then the config's, and last the tool's
+// positional targets.
 func args(t *producers.Tool, src, report string, o Options) []string {
-	a := t.Args(src, report)
+	own := t.Args(src, report)
+	n := t.Targets
+	if n > len(own) {
+		n = len(own)
+	}
+	a := append([]string(nil), own[:len(own)-n]...)
 	if t.Exclude != nil && len(o.Exclude) > 0 {
 		a = append(a, t.Exclude(o.Exclude)...)
 	}
-	return append(a, o.Args...)
+	a = append(a, o.Args...)
+	return append(a, own[len(own)-n:]...)
 }
 
 func parseFile(out Outcome, tool string, parse producers.ParseFunc) Outcome {

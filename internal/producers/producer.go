@@ -100,6 +100,11 @@ type Tool struct {
 	// vendored or generated. Dracon drops findings in them in any case;
 	// this spares the scanner the work. Appended after Args.
 	Exclude func(paths []string) []string
+	// Targets is how many of Args' last elements are positional (gosec's
+	// "./..."). The config's arguments and Exclude's go before them: Go's
+	// flag package stops at the first non-flag, so a flag after "./..."
+	// would be read as a package pattern, or ignored.
+	Targets int
 	// Stdout means the report is the command's standard output, not a file.
 	Stdout bool
 	// OKExitCodes are the exit codes that mean the scan ran; many scanners

@@ -38,6 +38,7 @@ var Producer = &producers.Producer{
 		},
 		// 1 is "issues found" when -no-fail is not honoured by older versions.
 		OKExitCodes: []int{1},
+		Targets:     1,
 		VersionArgs: []string{"-version"},
 	},
 }

@@ -1,14 +1,18 @@
 package gosec
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/producers/producertest"
+	"github.com/draconsec/dracon/internal/runner"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -125,6 +129,26 @@ func TestRealGosec(t *testing.T) {
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRealGosecArgs: a config's arguments reach the real gosec. They must
+// come before "./...": Go's flag package stops at the first non-flag, so
+// "-exclude=G401,G501" after it would be ignored.
+func TestRealGosecArgs(t *testing.T) {
+	producertest.RequireTool(t, Producer)
+	out := produce.Run(context.Background(), runner.Local{}, Producer, produce.Options{
+		Source: "testdata/src", RunDir: t.TempDir(), Timeout: 10 * time.Minute, Args: []string{"-exclude=G401,G501"},
+	})
+	if out.Status != produce.OK {
+		t.Fatalf("%s: %s", out.Status, out.Reason)
+	}
+	rules := map[string]bool{}
+	for _, is := range out.Parsed.Issues {
+		rules[is.RuleId] = true
+	}
+	if rules["G401"] || rules["G501"] || !rules["G204"] {
+		t.Errorf("rules reported with -exclude=G401,G501: %v", rules)
 	}
 }
 

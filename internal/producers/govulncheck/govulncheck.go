@@ -52,6 +52,7 @@ var Producer = &producers.Producer{
 			}
 			return append(args, "./...")
 		},
+		Targets: 1, // "./..." stays last
 		// -format json writes the report to standard output.
 		Stdout: true,
 		// 3 is "vulnerabilities found" (text mode; JSON mode exits 0).
