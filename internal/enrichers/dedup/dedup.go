@@ -52,14 +52,22 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 		for _, is := range r.Issues {
 			is.Hash = Hash(is.RawIssue)
 			all = append(all, is)
-			sightings = append(sightings, store.Sighting{Hash: is.Hash, Tool: is.RawIssue.GetToolName()})
+			sightings = append(sightings, sighting(is.Hash, is.RawIssue))
 		}
 	}
 	if e.Store == nil || len(all) == 0 {
 		return nil
 	}
 	at := scan.GetScanStartTime().AsTime()
-	recs, err := e.Store.Observe(ctx, scan.GetScanUuid(), at, sightings)
+	tags := scan.GetScanTags()
+	recs, err := e.Store.Observe(ctx, store.Scan{
+		ID:         scan.GetScanUuid(),
+		Repository: tags["repository"],
+		Ref:        tags["ref"],
+		Commit:     tags["commit"],
+		Event:      tags["event"],
+		Started:    at,
+	}, sightings)
 	if err != nil {
 		return fmt.Errorf("dedup: findings store: %w", err)
 	}
@@ -68,8 +76,33 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 		is.FirstSeen = timestamppb.New(r.FirstSeen)
 		is.LastSeen = timestamppb.New(r.LastSeen)
 		is.UpdatedAt = timestamppb.New(at)
-		is.Count = r.Count
+		is.Count = r.TimesSeen
 		is.IsNew = r.New
+		is.FalsePositive = r.Status == store.StatusFalsePositive
+		is.FindingId = r.ID
+		is.Status = string(r.Status)
+		if r.WasReopened {
+			is.Status = "reopened"
+		}
 	}
 	return nil
+}
+
+// sighting is what the store is told of one issue: its hash as the one
+// signature, and where it is.
+func sighting(hash string, is *v1.Issue) store.Sighting {
+	path := is.GetLocation().GetPath()
+	if path == "" {
+		path = is.GetTarget()
+	}
+	return store.Sighting{
+		Signatures: []store.Signature{{Algorithm: store.AlgorithmHashV0, Value: hash}},
+		Tool:       is.GetToolName(),
+		Rule:       is.GetRuleId(),
+		Path:       path,
+		StartLine:  int(is.GetLocation().GetStartLine()),
+		EndLine:    int(is.GetLocation().GetEndLine()),
+		Severity:   is.GetSeverity().String(),
+		Title:      is.GetTitle(),
+	}
 }

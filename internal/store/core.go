@@ -1,0 +1,849 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// What the shared code needs of a backend. The SQL that is the same on
+// both is written once, with ? placeholders (PostgreSQL's adapter
+// renumbers them); each backend implements the set-based writes of
+// Observe its own way (multi-row statements on SQLite, arrays and COPY on
+// PostgreSQL).
+
+type rowsI interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+type querier interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	query(ctx context.Context, q string, args ...any) (rowsI, error)
+}
+
+type sqlTx interface {
+	querier
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+}
+
+type sigRow struct {
+	sig       Signature
+	findingID string
+}
+
+type findingRow struct {
+	id, tool, rule, path, severity, title string
+}
+
+type occRow struct {
+	findingID, tool, path string
+	start, end            int
+}
+
+// writeTx is a write transaction with Observe's set-based steps.
+type writeTx interface {
+	sqlTx
+	// lookup returns the finding each signature belongs to in repo.
+	lookup(ctx context.Context, repo string, sigs []Signature) (map[Signature]string, error)
+	// insertSignatures adds rows, skipping those whose (algorithm, value)
+	// the repository already has, and reports which it inserted.
+	insertSignatures(ctx context.Context, repo string, rows []sigRow) (map[Signature]bool, error)
+	// upsertFindings creates the findings rows name that do not exist yet
+	// and records scan's sighting of the others; it returns them all.
+	upsertFindings(ctx context.Context, scan Scan, rows []findingRow) (map[string]Finding, error)
+	insertOccurrences(ctx context.Context, scan Scan, rows []occRow) error
+}
+
+type backendI interface {
+	backend() Backend
+	beginWrite(ctx context.Context) (writeTx, error)
+	reader() querier
+	// ts is a time as the backend's time columns take it.
+	ts(t time.Time) any
+	// retryable tells a transaction that lost a race (a deadlock,
+	// a serialization failure) and may simply be run again.
+	retryable(err error) bool
+	// strpos is the SQL for "position of needle in hay, 0 when absent".
+	strpos(hay, needle string) string
+	forUpdate() string
+	closeDB() error
+}
+
+// core implements Store over a backend.
+type core struct {
+	b          backendI
+	legacyDone atomic.Bool
+}
+
+const findingCols = `id, repository, tool, tools, rule, path, severity, title, status, status_by, status_reason, status_at,
+	first_seen, last_seen, first_scan, last_scan, times_seen, fixed_scan, fixed_at, reopened`
+
+// tsScan reads a time column: Unix milliseconds (SQLite) or a timestamp
+// (PostgreSQL); NULL is the zero time.
+type tsScan struct{ t *time.Time }
+
+func (s tsScan) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*s.t = time.Time{}
+	case int64:
+		*s.t = time.UnixMilli(v).UTC()
+	case float64:
+		*s.t = time.UnixMilli(int64(v)).UTC()
+	case time.Time:
+		*s.t = v.UTC()
+	default:
+		return fmt.Errorf("store: cannot read %T as a time", src)
+	}
+	return nil
+}
+
+func scanFinding(r rowsI) (Finding, error) {
+	var f Finding
+	var tools, status string
+	err := r.Scan(&f.ID, &f.Repository, &f.Tool, &tools, &f.Rule, &f.Path, &f.Severity, &f.Title,
+		&status, &f.StatusBy, &f.StatusReason, tsScan{&f.StatusAt},
+		tsScan{&f.FirstSeen}, tsScan{&f.LastSeen}, &f.FirstScan, &f.LastScan, &f.TimesSeen,
+		&f.FixedScan, tsScan{&f.FixedAt}, &f.Reopened)
+	f.Status = Status(status)
+	f.Tools = splitTools(tools)
+	return f, err
+}
+
+func splitTools(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func newID() string {
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
+	}
+	return uuid.NewString()
+}
+
+// chunks calls fn on [lo, hi) slices of n items, size at a time.
+func chunks(n, size int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += size {
+		if err := fn(lo, min(lo+size, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// write runs fn in a write transaction, again when it lost a race.
+func (c *core) write(ctx context.Context, fn func(tx writeTx) error) error {
+	for attempt := 0; ; attempt++ {
+		tx, err := c.b.beginWrite(ctx)
+		if err == nil {
+			err = fn(tx)
+			if err == nil {
+				err = tx.commit(ctx)
+			} else {
+				tx.rollback(ctx) //nolint:errcheck // the error that matters is fn's
+			}
+		}
+		if err == nil || attempt >= 20 || !c.b.retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(5+rand.IntN(20*(attempt+1))) * time.Millisecond):
+		}
+	}
+}
+
+func validScan(scan Scan) error {
+	if scan.ID == "" {
+		return errors.New("store: a scan needs an id")
+	}
+	return nil
+}
+
+// upsertScan records a scan and reports whether it is new to the store.
+func (c *core) upsertScan(ctx context.Context, q querier, scan Scan) (bool, error) {
+	n, err := q.exec(ctx, `INSERT INTO scans (id, repository, ref, commit_sha, event, started) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING`, scan.ID, scan.Repository, scan.Ref, scan.Commit, scan.Event, c.b.ts(scan.Started))
+	return n > 0, err
+}
+
+// claimLegacy gives the rows migrated from the one-table schema (written
+// before findings belonged to a repository) to the first scan that names
+// its repository.
+func (c *core) claimLegacy(ctx context.Context, q querier, repo string) error {
+	if repo == "" || c.legacyDone.Load() {
+		return nil
+	}
+	rows, err := q.query(ctx, `SELECT value FROM meta WHERE key = 'unclaimed_legacy'`)
+	if err != nil {
+		return err
+	}
+	found := rows.Next()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !found {
+		c.legacyDone.Store(true)
+		return nil
+	}
+	for _, t := range []string{"findings", "signatures", "scans"} {
+		if _, err := q.exec(ctx, `UPDATE `+t+` SET repository = ? WHERE repository = ''`, repo); err != nil {
+			return fmt.Errorf("adopting the migrated findings: %w", err)
+		}
+	}
+	_, err = q.exec(ctx, `DELETE FROM meta WHERE key = 'unclaimed_legacy'`)
+	return err
+}
+
+// Observe implements Store.
+func (c *core) Observe(ctx context.Context, scan Scan, in []Sighting) ([]Record, error) {
+	if err := validScan(scan); err != nil {
+		return nil, err
+	}
+	for i, si := range in {
+		if len(si.Signatures) == 0 {
+			return nil, fmt.Errorf("store: sighting %d has no signature", i)
+		}
+		for _, sg := range si.Signatures {
+			if sg.Algorithm == "" || sg.Value == "" {
+				return nil, fmt.Errorf("store: sighting %d has an empty signature %q", i, sg)
+			}
+		}
+	}
+	var out []Record
+	err := c.write(ctx, func(tx writeTx) error {
+		var err error
+		out, err = c.observe(ctx, tx, scan, in)
+		return err
+	})
+	return out, err
+}
+
+func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting) ([]Record, error) {
+	repo := scan.Repository
+	freshScan, err := c.upsertScan(ctx, tx, scan)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.claimLegacy(ctx, tx, repo); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+
+	// 1. Which stored findings have these signatures.
+	seen := make(map[Signature]struct{}, len(in))
+	sigs := make([]Signature, 0, len(in))
+	for _, si := range in {
+		for _, sg := range si.Signatures {
+			if _, ok := seen[sg]; !ok {
+				seen[sg] = struct{}{}
+				sigs = append(sigs, sg)
+			}
+		}
+	}
+	hits, err := tx.lookup(ctx, repo, sigs)
+	if err != nil {
+		return nil, fmt.Errorf("looking up signatures: %w", err)
+	}
+
+	// 2. A hit on a lesser signature counts only when the finding lacks
+	// the sighting's better algorithms; fetch the algorithms of those
+	// findings (only sightings with several signatures need it).
+	var check []string
+	checked := map[string]bool{}
+	for _, si := range in {
+		for r, sg := range si.Signatures {
+			if fid, ok := hits[sg]; ok && r > 0 && !checked[fid] {
+				checked[fid] = true
+				check = append(check, fid)
+			}
+		}
+	}
+	algos, err := findingAlgorithms(ctx, tx, check)
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. Match each sighting; the unmatched ones sharing a first signature
+	// are one new finding.
+	assign := make([]string, len(in))
+	newByPrimary := map[Signature]string{}
+	for i, si := range in {
+		for r, sg := range si.Signatures {
+			fid, ok := hits[sg]
+			if !ok {
+				continue
+			}
+			blocked := false
+			for _, better := range si.Signatures[:r] {
+				if _, has := algos[fid][better.Algorithm]; has {
+					blocked = true
+					break
+				}
+			}
+			if !blocked {
+				assign[i] = fid
+				break
+			}
+		}
+		if assign[i] == "" {
+			p := si.Signatures[0]
+			id, ok := newByPrimary[p]
+			if !ok {
+				id = newID()
+				newByPrimary[p] = id
+			}
+			assign[i] = id
+		}
+	}
+
+	// 4. Signatures the store does not have yet: the new findings' first
+	// signatures before anything else, then the others.
+	var add []sigRow
+	adding := map[Signature]bool{}
+	for p, id := range newByPrimary {
+		adding[p] = true
+		add = append(add, sigRow{p, id})
+	}
+	for i, si := range in {
+		for _, sg := range si.Signatures {
+			if _, hit := hits[sg]; hit || adding[sg] {
+				continue
+			}
+			adding[sg] = true
+			add = append(add, sigRow{sg, assign[i]})
+		}
+	}
+	if len(add) > 0 {
+		// One order for every writer, so two never wait on each other in turn.
+		sort.Slice(add, func(i, j int) bool {
+			if add[i].sig.Algorithm != add[j].sig.Algorithm {
+				return add[i].sig.Algorithm < add[j].sig.Algorithm
+			}
+			return add[i].sig.Value < add[j].sig.Value
+		})
+		inserted, err := tx.insertSignatures(ctx, repo, add)
+		if err != nil {
+			return nil, fmt.Errorf("adding signatures: %w", err)
+		}
+		// A concurrent writer created some of these findings first (it
+		// committed while we waited on its row): take its ids.
+		var lost []Signature
+		for p := range newByPrimary {
+			if !inserted[p] {
+				lost = append(lost, p)
+			}
+		}
+		if len(lost) > 0 {
+			winners, err := tx.lookup(ctx, repo, lost)
+			if err != nil {
+				return nil, err
+			}
+			remap := map[string]string{}
+			for _, p := range lost {
+				w, ok := winners[p]
+				if !ok {
+					return nil, fmt.Errorf("store: signature %s was neither inserted nor found", p)
+				}
+				remap[newByPrimary[p]] = w
+			}
+			for orphan, w := range remap {
+				if _, err := tx.exec(ctx, `UPDATE signatures SET finding_id = ? WHERE finding_id = ?`, w, orphan); err != nil {
+					return nil, err
+				}
+			}
+			for i := range assign {
+				if w, ok := remap[assign[i]]; ok {
+					assign[i] = w
+				}
+			}
+		}
+	}
+
+	// 5. One row per finding, in id order (the lock order).
+	rowOf := make(map[string]int, len(in))
+	frows := make([]findingRow, 0, len(in))
+	batchTools := map[string][]string{}
+	for i, si := range in {
+		id := assign[i]
+		if _, ok := rowOf[id]; ok {
+			if ts := batchTools[id]; !contains(ts, si.Tool) {
+				batchTools[id] = append(ts, si.Tool)
+			}
+			continue
+		}
+		rowOf[id] = len(frows)
+		batchTools[id] = []string{si.Tool}
+		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title})
+	}
+	sort.Slice(frows, func(i, j int) bool { return frows[i].id < frows[j].id })
+	got, err := tx.upsertFindings(ctx, scan, frows)
+	if err != nil {
+		return nil, fmt.Errorf("recording findings: %w", err)
+	}
+	if len(got) != len(frows) {
+		return nil, fmt.Errorf("store: recorded %d findings, want %d", len(got), len(frows))
+	}
+
+	// 6. Tools beyond the first that reported a finding in this batch
+	// (rare: one finding from two tools).
+	for id, ts := range batchTools {
+		f := got[id]
+		merged := f.Tools
+		for _, t := range ts {
+			if !contains(merged, t) {
+				merged = append(merged, t)
+			}
+		}
+		if len(merged) != len(f.Tools) {
+			if _, err := tx.exec(ctx, `UPDATE findings SET tools = ? WHERE id = ?`, strings.Join(merged, ","), id); err != nil {
+				return nil, err
+			}
+			f.Tools = merged
+			got[id] = f
+		}
+	}
+
+	// 7. Fixed findings seen again are reopened.
+	var fixed []string
+	for id, f := range got {
+		if f.Status == StatusFixed {
+			fixed = append(fixed, id)
+		}
+	}
+	reopened := map[string]bool{}
+	if len(fixed) > 0 {
+		sort.Strings(fixed)
+		ids, err := c.reopen(ctx, tx, scan, fixed)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			f := got[id]
+			f.Status, f.StatusBy, f.StatusReason, f.StatusAt = StatusOpen, Actor, reopenReason(scan), scan.Started.UTC()
+			f.Reopened++
+			got[id] = f
+			reopened[id] = true
+		}
+	}
+
+	// 8. Every sighting is kept as an occurrence, once: a scan observed
+	// again (a re-run, or one call per tool) adds only what it lacks.
+	have := map[occRow]bool{}
+	if !freshScan {
+		if err := each(ctx, tx, func(r rowsI) error {
+			var o occRow
+			err := r.Scan(&o.findingID, &o.tool, &o.path, &o.start, &o.end)
+			have[o] = true
+			return err
+		}, `SELECT finding_id, tool, path, start_line, end_line FROM occurrences WHERE scan_id = ?`, scan.ID); err != nil {
+			return nil, err
+		}
+	}
+	occ := make([]occRow, 0, len(in))
+	for i, si := range in {
+		o := occRow{findingID: assign[i], tool: si.Tool, path: si.Path, start: si.StartLine, end: si.EndLine}
+		if !have[o] {
+			have[o] = true
+			occ = append(occ, o)
+		}
+	}
+	if len(occ) > 0 {
+		if err := tx.insertOccurrences(ctx, scan, occ); err != nil {
+			return nil, fmt.Errorf("recording occurrences: %w", err)
+		}
+	}
+
+	out := make([]Record, len(in))
+	for i := range in {
+		f := got[assign[i]]
+		out[i] = Record{Finding: f, New: f.FirstScan == scan.ID, WasReopened: reopened[f.ID]}
+	}
+	return out, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, v := range ss {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func reopenReason(scan Scan) string { return "seen again by scan " + scan.ID }
+
+func findingAlgorithms(ctx context.Context, q querier, ids []string) (map[string]map[string]struct{}, error) {
+	out := map[string]map[string]struct{}{}
+	err := chunks(len(ids), 500, func(lo, hi int) error {
+		args := make([]any, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			args = append(args, id)
+		}
+		rows, err := q.query(ctx, `SELECT finding_id, algorithm FROM signatures WHERE finding_id IN (`+placeholders(hi-lo)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, a string
+			if err := rows.Scan(&id, &a); err != nil {
+				return err
+			}
+			if out[id] == nil {
+				out[id] = map[string]struct{}{}
+			}
+			out[id][a] = struct{}{}
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+type historyRow struct {
+	findingID  string
+	from, to   Status
+	by, reason string
+	at         time.Time
+	scanID     string
+}
+
+func (c *core) insertHistory(ctx context.Context, q querier, hs []historyRow) error {
+	return chunks(len(hs), 200, func(lo, hi int) error {
+		args := make([]any, 0, 7*(hi-lo))
+		vals := make([]string, 0, hi-lo)
+		for _, h := range hs[lo:hi] {
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, h.findingID, string(h.from), string(h.to), h.by, h.reason, c.b.ts(h.at), h.scanID)
+		}
+		_, err := q.exec(ctx, `INSERT INTO status_history (finding_id, from_status, to_status, changed_by, reason, changed_at, scan_id) VALUES `+
+			strings.Join(vals, ", "), args...)
+		return err
+	})
+}
+
+// reopen sets the fixed findings among ids back to open and returns them.
+func (c *core) reopen(ctx context.Context, q querier, scan Scan, ids []string) ([]string, error) {
+	var out []string
+	why := reopenReason(scan)
+	err := chunks(len(ids), 500, func(lo, hi int) error {
+		args := []any{Actor, why, c.b.ts(scan.Started)}
+		for _, id := range ids[lo:hi] {
+			args = append(args, id)
+		}
+		rows, err := q.query(ctx, `UPDATE findings SET status = 'open', status_by = ?, status_reason = ?, status_at = ?, reopened = reopened + 1
+WHERE status = 'fixed' AND id IN (`+placeholders(hi-lo)+`) RETURNING id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]historyRow, len(out))
+	for i, id := range out {
+		hs[i] = historyRow{findingID: id, from: StatusFixed, to: StatusOpen, by: Actor, reason: why, at: scan.Started, scanID: scan.ID}
+	}
+	return out, c.insertHistory(ctx, q, hs)
+}
+
+// MarkFixed implements Store.
+func (c *core) MarkFixed(ctx context.Context, scan Scan, scope Scope) ([]Finding, error) {
+	if err := validScan(scan); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	err := c.write(ctx, func(tx writeTx) error {
+		out = nil
+		if _, err := c.upsertScan(ctx, tx, scan); err != nil {
+			return err
+		}
+		why := "not seen by scan " + scan.ID
+		at := c.b.ts(scan.Started)
+		args := []any{Actor, why, at, scan.ID, at, scope.Repository, at, scan.ID}
+		toolCond := ""
+		if len(scope.Tools) > 0 {
+			var ors []string
+			for _, t := range scope.Tools {
+				ors = append(ors, c.b.strpos(`',' || tools || ','`, `',' || CAST(? AS TEXT) || ','`)+` > 0`)
+				args = append(args, t)
+			}
+			toolCond = " AND (" + strings.Join(ors, " OR ") + ")"
+		}
+		rows, err := tx.query(ctx, `UPDATE findings SET status = 'fixed', status_by = ?, status_reason = ?, status_at = ?, fixed_scan = ?, fixed_at = ?
+WHERE repository = ? AND status = 'open' AND last_seen <= ?
+	AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.scan_id = ? AND o.finding_id = findings.id)`+toolCond+`
+RETURNING `+findingCols, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			f, err := scanFinding(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, f)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		hs := make([]historyRow, len(out))
+		for i, f := range out {
+			hs[i] = historyRow{findingID: f.ID, from: StatusOpen, to: StatusFixed, by: Actor, reason: why, at: scan.Started, scanID: scan.ID}
+		}
+		return c.insertHistory(ctx, tx, hs)
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// SetStatus implements Store.
+func (c *core) SetStatus(ctx context.Context, id string, st Status, who, why string) (Finding, error) {
+	if !st.Valid() {
+		return Finding{}, fmt.Errorf("store: unknown status %q", st)
+	}
+	if strings.TrimSpace(who) == "" {
+		return Finding{}, errors.New("store: a status change needs who made it")
+	}
+	if strings.TrimSpace(why) == "" && (st == StatusSuppressed || st == StatusFalsePositive || st == StatusAcceptedRisk) {
+		return Finding{}, fmt.Errorf("store: marking a finding %s needs a reason", st)
+	}
+	var out Finding
+	err := c.write(ctx, func(tx writeTx) error {
+		rows, err := tx.query(ctx, `SELECT status FROM findings WHERE id = ?`+c.b.forUpdate(), id)
+		if err != nil {
+			return err
+		}
+		var from string
+		found := rows.Next()
+		if found {
+			err = rows.Scan(&from)
+		}
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("finding %s: %w", id, ErrNotFound)
+		}
+		now := time.Now().UTC()
+		rows, err = tx.query(ctx, `UPDATE findings SET status = ?, status_by = ?, status_reason = ?, status_at = ? WHERE id = ? RETURNING `+findingCols,
+			string(st), who, why, c.b.ts(now), id)
+		if err != nil {
+			return err
+		}
+		if rows.Next() {
+			out, err = scanFinding(rows)
+		}
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return c.insertHistory(ctx, tx, []historyRow{{findingID: id, from: Status(from), to: st, by: who, reason: why, at: now}})
+	})
+	return out, err
+}
+
+// Get implements Store.
+func (c *core) Get(ctx context.Context, id string) (*Detail, error) {
+	q := c.b.reader()
+	rows, err := q.query(ctx, `SELECT `+findingCols+` FROM findings WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	var d Detail
+	found := rows.Next()
+	if found {
+		d.Finding, err = scanFinding(rows)
+	}
+	rows.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("finding %s: %w", id, ErrNotFound)
+	}
+	if err := each(ctx, q, func(r rowsI) error {
+		var s Signature
+		err := r.Scan(&s.Algorithm, &s.Value)
+		d.Signatures = append(d.Signatures, s)
+		return err
+	}, `SELECT algorithm, value FROM signatures WHERE finding_id = ? ORDER BY algorithm, value`, id); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, q, func(r rowsI) error {
+		var h StatusChange
+		var from, to string
+		err := r.Scan(&from, &to, &h.By, &h.Reason, tsScan{&h.At}, &h.ScanID)
+		h.From, h.To = Status(from), Status(to)
+		d.History = append(d.History, h)
+		return err
+	}, `SELECT from_status, to_status, changed_by, reason, changed_at, scan_id FROM status_history WHERE finding_id = ? ORDER BY id`, id); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, q, func(r rowsI) error {
+		var o Occurrence
+		err := r.Scan(&o.ScanID, &o.Tool, &o.Path, &o.StartLine, &o.EndLine)
+		d.Occurrences = append(d.Occurrences, o)
+		return err
+	}, `SELECT o.scan_id, o.tool, o.path, o.start_line, o.end_line FROM occurrences o JOIN scans s ON s.id = o.scan_id
+WHERE o.finding_id = ? ORDER BY s.started DESC, o.scan_id, o.path, o.start_line LIMIT 100`, id); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func each(ctx context.Context, q querier, fn func(rowsI) error, sql string, args ...any) error {
+	rows, err := q.query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// List implements Store.
+func (c *core) List(ctx context.Context, f Filter) ([]Finding, error) {
+	var conds []string
+	var args []any
+	if f.Repository != "" {
+		conds = append(conds, "repository = ?")
+		args = append(args, f.Repository)
+	}
+	if len(f.Status) > 0 {
+		conds = append(conds, "status IN ("+placeholders(len(f.Status))+")")
+		for _, s := range f.Status {
+			args = append(args, string(s))
+		}
+	}
+	if len(f.Severity) > 0 {
+		conds = append(conds, "severity IN ("+placeholders(len(f.Severity))+")")
+		for _, s := range f.Severity {
+			args = append(args, s)
+		}
+	}
+	if f.Tool != "" {
+		conds = append(conds, c.b.strpos(`',' || tools || ','`, `',' || CAST(? AS TEXT) || ','`)+" > 0")
+		args = append(args, f.Tool)
+	}
+	if f.Rule != "" {
+		conds = append(conds, "rule = ?")
+		args = append(args, f.Rule)
+	}
+	if f.PathPrefix != "" {
+		conds = append(conds, "substr(path, 1, length(CAST(? AS TEXT))) = ?")
+		args = append(args, f.PathPrefix, f.PathPrefix)
+	}
+	if f.IDPrefix != "" {
+		conds = append(conds, "substr(id, 1, length(CAST(? AS TEXT))) = ?")
+		args = append(args, f.IDPrefix, f.IDPrefix)
+	}
+	q := `SELECT ` + findingCols + ` FROM findings`
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY last_seen DESC, id"
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := f.Limit
+		if limit <= 0 {
+			limit = 1 << 62
+		}
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, limit, f.Offset)
+	}
+	var out []Finding
+	err := each(ctx, c.b.reader(), func(r rowsI) error {
+		fd, err := scanFinding(r)
+		out = append(out, fd)
+		return err
+	}, q, args...)
+	return out, err
+}
+
+// Baseline implements Store.
+func (c *core) Baseline(ctx context.Context, repository, ref string) (*Baseline, error) {
+	q := c.b.reader()
+	var b Baseline
+	found := false
+	if err := each(ctx, q, func(r rowsI) error {
+		found = true
+		return r.Scan(&b.Scan.ID, &b.Scan.Repository, &b.Scan.Ref, &b.Scan.Commit, &b.Scan.Event, tsScan{&b.Scan.Started})
+	}, `SELECT id, repository, ref, commit_sha, event, started FROM scans WHERE repository = ? AND ref = ?
+ORDER BY started DESC, id DESC LIMIT 1`, repository, ref); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("baseline of %s at %s: %w", repository, ref, ErrNotFound)
+	}
+	err := each(ctx, q, func(r rowsI) error {
+		var id, st string
+		var s Signature
+		if err := r.Scan(&id, &st, &s.Algorithm, &s.Value); err != nil {
+			return err
+		}
+		if n := len(b.Findings); n == 0 || b.Findings[n-1].ID != id {
+			b.Findings = append(b.Findings, BaselineFinding{ID: id, Status: Status(st)})
+		}
+		last := &b.Findings[len(b.Findings)-1]
+		last.Signatures = append(last.Signatures, s)
+		return nil
+	}, `SELECT f.id, f.status, s.algorithm, s.value
+FROM (SELECT DISTINCT finding_id FROM occurrences WHERE scan_id = ?) o
+JOIN findings f ON f.id = o.finding_id
+JOIN signatures s ON s.finding_id = f.id
+ORDER BY f.id, s.algorithm, s.value`, b.Scan.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Close implements Store.
+func (c *core) Close() error { return c.b.closeDB() }

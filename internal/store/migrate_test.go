@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// rawExec runs SQL on a store behind the store's back (to write what an
+// older binary wrote, or to read what a migration left).
+func rawExec(t *testing.T, dsn string, q string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	kind, target, _ := ParseDSN(dsn)
+	if kind == BackendPostgres {
+		c, err := pgx.Connect(ctx, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, rebind(q), args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return
+	}
+	db, err := sql.Open("sqlite", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func rawInt(t *testing.T, dsn string, q string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	kind, target, _ := ParseDSN(dsn)
+	var n int64
+	if kind == BackendPostgres {
+		c, err := pgx.Connect(ctx, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if err := c.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	db, err := sql.Open("sqlite", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func tableCount(t *testing.T, dsn string) int64 {
+	kind, _, _ := ParseDSN(dsn)
+	if kind == BackendPostgres {
+		return rawInt(t, dsn, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> 'schema_version'`)
+	}
+	return rawInt(t, dsn, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name <> 'schema_version'`)
+}
+
+// Version 1's rows (the one-table store) survive the way up, and version
+// 2's the way back down; every version goes up and down on both backends.
+func TestMigrationsUpAndDown(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		if err := Migrate(ctx, dsn, 1); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := Version(ctx, dsn); err != nil || v != 1 {
+			t.Fatalf("version = %d, %v; want 1", v, err)
+		}
+		hash := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		first, last := t0.UnixMilli(), t0.Add(2*time.Hour).UnixMilli()
+		rawExec(t, dsn, `INSERT INTO findings (hash, tool, first_seen, last_seen, count, first_scan, last_scan) VALUES (?, 'gosec', ?, ?, 7, 'old1', 'old7'), ('short', 'bandit', ?, ?, 1, 'old7', 'old7')`,
+			hash, first, last, last, last)
+
+		s := open(t, dsn)
+		if v, _ := Version(ctx, dsn); v != SchemaVersion() || v < 2 {
+			t.Fatalf("after Open: version %d, want %d", v, SchemaVersion())
+		}
+		all, err := s.List(ctx, Filter{})
+		if err != nil || len(all) != 2 {
+			t.Fatalf("carried over = %+v, %v", all, err)
+		}
+		// The first scan that names a repository adopts the old rows, and
+		// the old hash still matches.
+		got := observe(t, s, scanAt("new", 3), sight("gosec", "main.go", "hash/v0="+hash))[0]
+		if got.New || got.TimesSeen != 8 || got.ID != "01234567-89ab-cdef-0123-456789abcdef" || !got.FirstSeen.Equal(t0) ||
+			got.FirstScan != "old1" || got.Repository != "acme/app" || got.Tool != "gosec" {
+			t.Errorf("old finding seen again = %+v", got)
+		}
+		if short := observe(t, s, scanAt("new", 3), sight("bandit", "x.py", "hash/v0=short"))[0]; short.New || short.ID != "hash-short" || short.TimesSeen != 2 {
+			t.Errorf("old short hash = %+v", short)
+		}
+		s.Close()
+
+		if err := Migrate(ctx, dsn, 1); err != nil {
+			t.Fatal(err)
+		}
+		if n := rawInt(t, dsn, `SELECT count FROM findings WHERE hash = '`+hash+`'`); n != 8 {
+			t.Errorf("down to version 1: count %d, want 8", n)
+		}
+		if n := rawInt(t, dsn, `SELECT last_seen FROM findings WHERE hash = '`+hash+`'`); n != t0.Add(3*time.Hour).UnixMilli() {
+			t.Errorf("down to version 1: last_seen %d", n)
+		}
+		if err := Migrate(ctx, dsn, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := tableCount(t, dsn); n != 0 {
+			t.Errorf("down to 0: %d tables left", n)
+		}
+		if err := Migrate(ctx, dsn, -1); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := Version(ctx, dsn); v != SchemaVersion() {
+			t.Errorf("up again: version %d", v)
+		}
+		if err := Migrate(ctx, dsn, SchemaVersion()+1); err == nil {
+			t.Error("migrating past the newest version: no error")
+		}
+	})
+}
+
+// A store file written before versioned migrations (the one table, no
+// schema_version) opens, and its rows carry over.
+func TestOpenPreMigrationFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "findings.db")
+	rawExec(t, path, `CREATE TABLE IF NOT EXISTS findings (
+	hash       TEXT PRIMARY KEY,
+	tool       TEXT NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	count      INTEGER NOT NULL,
+	first_scan TEXT NOT NULL,
+	last_scan  TEXT NOT NULL
+)`)
+	rawExec(t, path, `INSERT INTO findings VALUES ('aaaa', 'gosec', ?, ?, 3, 's1', 's3')`, t0.UnixMilli(), t0.UnixMilli())
+	s, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A local scan (no repository) matches it too.
+	got := observe(t, s, Scan{ID: "s4", Started: t0.Add(time.Hour)}, sight("gosec", "a.go", "hash/v0=aaaa"))[0]
+	if got.New || got.TimesSeen != 4 || got.FirstScan != "s1" {
+		t.Errorf("old row seen again = %+v", got)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "findings.db")
+	s, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	rawExec(t, path, `INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'future', 'x')`)
+	if _, err := OpenSQLite(path); err == nil {
+		t.Error("a store from a newer binary opened")
+	}
+}
