@@ -74,10 +74,11 @@ func runParse(_ context.Context, env Env, args []string) int {
 	return 0
 }
 
-// runEnrich: dracon enrich [--store PATH] [--out-dir DIR] FILE.pb...
+// runEnrich: dracon enrich [--store PATH] [--source DIR] [--out-dir DIR] FILE.pb...
 func runEnrich(ctx context.Context, env Env, args []string) int {
-	fs := newFlags("enrich", env, "enrich [--store .dracon/findings.db] [--out-dir DIR] RESULTS.pb...")
+	fs := newFlags("enrich", env, "enrich [--store .dracon/findings.db] [--source DIR] [--out-dir DIR] RESULTS.pb...")
 	storePath := fs.String("store", ".dracon/findings.db", "findings store (SQLite file)")
+	source := fs.String("source", ".", "the scanned folder: its .dracon-ignore.yaml, inline dracon:ignore comments and CODEOWNERS")
 	outDir := fs.String("out-dir", ".", "folder for the <tool>.enriched.pb files")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -104,7 +105,7 @@ func runEnrich(ctx context.Context, env Env, args []string) int {
 	}
 	cfg, _ := config.Parse(nil, config.Names{})
 	cfg.Enrichers.Dedup.Store = *storePath
-	results, err := pipeline.Enrich(ctx, cfg, scan, launches)
+	results, err := pipeline.Enrich(ctx, pipeline.EnrichOptions{Config: cfg, Source: *source, Log: env.Stderr}, scan, launches)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
 		return gate.ExitError

@@ -67,6 +67,38 @@ func (p *Producer) On() bool { return p == nil || p.Enabled == nil || *p.Enabled
 // Enrichers configures the enrichment stage.
 type Enrichers struct {
 	Dedup Dedup `yaml:"dedup"`
+	// Merge makes one finding of several tools' reports of the same thing.
+	Merge Toggle `yaml:"merge"`
+	// ToolSuppress honours suppressions the tools recorded in their reports.
+	ToolSuppress Toggle `yaml:"toolsuppress"`
+	// Ignore applies .dracon-ignore.yaml and inline dracon:ignore comments.
+	Ignore Toggle `yaml:"ignore"`
+	// Owners writes each finding's CODEOWNERS owners as Owner-N annotations.
+	Owners Toggle `yaml:"owners"`
+}
+
+// Toggle turns an enricher off (enabled: false); every enricher is on by
+// default.
+type Toggle struct {
+	Enabled *bool `yaml:"enabled"`
+}
+
+// On reports whether the enricher named as in the registry is enabled.
+func (e Enrichers) On(name string) bool {
+	var b *bool
+	switch name {
+	case "dedup":
+		b = e.Dedup.Enabled
+	case "merge":
+		b = e.Merge.Enabled
+	case "toolsuppress":
+		b = e.ToolSuppress.Enabled
+	case "ignore":
+		b = e.Ignore.Enabled
+	case "owners":
+		b = e.Owners.Enabled
+	}
+	return b == nil || *b
 }
 
 // Dedup configures fingerprinting and the findings store.

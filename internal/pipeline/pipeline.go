@@ -16,20 +16,14 @@ import (
 	"time"
 
 	"github.com/draconsec/dracon/internal/config"
-	"github.com/draconsec/dracon/internal/consumers"
-	"github.com/draconsec/dracon/internal/consumers/sarifout"
-	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/enrichers"
-	"github.com/draconsec/dracon/internal/enrichers/dedup"
-	"github.com/draconsec/dracon/internal/enrichers/toolsuppress"
-	"github.com/draconsec/dracon/internal/gate"
+	enricherreg "github.com/draconsec/dracon/internal/enrichers/registry"
 	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/registry"
 	"github.com/draconsec/dracon/internal/runner"
 	"github.com/draconsec/dracon/internal/store"
 	"github.com/draconsec/dracon/internal/summary"
-	"github.com/draconsec/dracon/internal/toolinstall"
 	"github.com/draconsec/dracon/internal/vendored"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
@@ -58,142 +52,6 @@ type Result struct {
 type planned struct {
 	p   *producers.Producer
 	cfg *config.Producer
-}
-
-// Run runs the whole pipeline. The error is for the run itself breaking
-// (bad source folder, store unreachable); producer failures are reported
-// in the summary and decided by the gate.
-func Run(ctx context.Context, o Options) (*Result, error) {
-	o.defaults()
-	start := time.Now()
-	src, err := filepath.Abs(o.Source)
-	if err != nil {
-		return nil, err
-	}
-	if st, err := os.Stat(src); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("source %s is not a folder", o.Source)
-	}
-	plan, notes, err := Plan(o.Config, src)
-	if err != nil {
-		return nil, err
-	}
-	scan := NewScanInfo(src, start, o.Getenv)
-	runDir := filepath.Join(o.RunRoot, scan.ScanUuid)
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(o.Log, "dracon: scan %s of %s with %s\n", scan.ScanUuid, o.Source, names(plan))
-	for _, n := range notes {
-		fmt.Fprintln(o.Log, n)
-	}
-
-	cl, err := newClassifier(o.Config)
-	if err != nil {
-		return nil, err
-	}
-	pols := make([]vendorPolicy, len(plan))
-	for i, pl := range plan {
-		pols[i] = policyFor(o.Config, pl)
-	}
-	tree, err := scanVendored(src, cl, plan, pols)
-	if err != nil {
-		return nil, err
-	}
-	outcomes, reports, err := produceAll(ctx, o, plan, pols, tree, src, runDir)
-	if err != nil {
-		return nil, err
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("run cancelled: %w", ctx.Err())
-	}
-	if err := hideSecrets(outcomes); err != nil {
-		return nil, err
-	}
-
-	var launches []*v1.LaunchToolResponse
-	var failures []gate.ProducerFailure
-	sum := &summary.Summary{
-		SchemaVersion: summary.SchemaVersion,
-		DraconVersion: o.Version,
-		ScanID:        scan.ScanUuid,
-		StartedAt:     start.UTC(),
-		Source:        o.Source,
-		Tags:          scan.ScanTags,
-		RunDir:        runDir,
-		Outputs:       map[string]string{},
-	}
-	for i, out := range outcomes {
-		pl := plan[i]
-		ps := summary.Producer{
-			Name: out.Producer, Status: string(out.Status), Reason: out.Reason,
-			AllowFailure:    pl.cfg != nil && pl.cfg.AllowFailure,
-			DurationSeconds: out.Duration.Seconds(), Report: out.Report, Stderr: out.Stderr,
-			Vendored: reports[i].summary(),
-		}
-		if out.Status == produce.Failed {
-			failures = append(failures, gate.ProducerFailure{Name: out.Producer, Reason: out.Reason, Allowed: ps.AllowFailure})
-		}
-		if out.Status == produce.OK {
-			lr := launch(scan, out, src)
-			if (lr.ToolVersion == "" || lr.ToolVersion == "dev") && pl.p.Tool != nil {
-				// Go-built scanners report "dev"; their binary knows better.
-				lr.ToolVersion = toolinstall.Inspect(ctx, pl.p).Version
-			}
-			ps.Findings, ps.ToolVersion = len(lr.Issues), lr.ToolVersion
-			launches = append(launches, lr)
-			if err := WriteProto(filepath.Join(runDir, out.Producer+".launch.pb"), lr); err != nil {
-				return nil, err
-			}
-		}
-		sum.Producers = append(sum.Producers, ps)
-	}
-
-	results, err := Enrich(ctx, o.Config, scan, launches)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range results {
-		if err := WriteProto(filepath.Join(runDir, r.OriginalResults.ToolName+".enriched.pb"), r); err != nil {
-			return nil, err
-		}
-	}
-
-	sarifPath := o.Config.Consumers.SARIF.Path
-	if !filepath.IsAbs(sarifPath) {
-		sarifPath = filepath.Join(o.Out, sarifPath)
-	}
-	var cons []consumers.Consumer
-	if on(o.Config.Consumers.SARIF.Enabled) {
-		cons = append(cons, sarifout.Consumer{Path: sarifPath, Version: o.Version})
-		sum.Outputs["sarif"] = sarifPath
-	}
-	cons = append(cons, stdout.Consumer{W: o.Stdout, Format: o.Config.Consumers.Stdout.Format})
-	for _, c := range cons {
-		if err := c.Consume(ctx, scan, results); err != nil {
-			// A consumer that fails must not hide the verdict: report it
-			// and fail closed.
-			failures = append(failures, gate.ProducerFailure{Stage: "consumer", Name: c.String(), Reason: err.Error()})
-			fmt.Fprintf(o.Log, "dracon: consumer %s failed: %v\n", c, err)
-		}
-	}
-
-	failOn, err := gate.ParseSeverity(o.Config.Gate.FailOn)
-	if err != nil {
-		return nil, err
-	}
-	v := gate.Evaluate(results, failures, gate.Options{FailOn: failOn, NewOnly: o.Config.Gate.NewOnly})
-	sum.Verdict, sum.Reasons, sum.ExitCode = v.Verdict, v.Reasons, v.ExitCode
-	sum.Counts = summary.Count(results)
-	sum.FinishedAt = time.Now().UTC()
-	sumPath := filepath.Join(o.Out, "summary.json")
-	sum.Outputs["summary"] = sumPath
-	if err := summary.Write(sumPath, sum); err != nil {
-		return nil, err
-	}
-	if err := summary.Write(filepath.Join(runDir, "summary.json"), sum); err != nil {
-		return nil, err
-	}
-	return &Result{Summary: sum, Results: results}, nil
 }
 
 func (o *Options) defaults() {
@@ -443,23 +301,37 @@ func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolRe
 	}
 }
 
-// Enrich wraps parsed results and runs the enrichers: dedup against the
-// findings store, then the tools' own suppressions.
-func Enrich(ctx context.Context, c *config.Config, scan *v1.ScanInfo, launches []*v1.LaunchToolResponse) ([]*v1.EnrichedLaunchToolResponse, error) {
+// EnrichOptions configure the enrichment stage.
+type EnrichOptions struct {
+	Config *config.Config
+	// Source is the scanned folder (.dracon-ignore.yaml, inline comments,
+	// CODEOWNERS); "" is the working folder.
+	Source string
+	Log    io.Writer // notices: expired suppressions, ...
+}
+
+// Enrich wraps parsed results and runs the enrichers of
+// internal/enrichers/registry that the config leaves on, in order.
+func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []*v1.LaunchToolResponse) ([]*v1.EnrichedLaunchToolResponse, error) {
+	c := o.Config
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
 	results := make([]*v1.EnrichedLaunchToolResponse, len(launches))
 	for i, l := range launches {
 		results[i] = enrichers.Wrap(l)
 	}
-	d := dedup.Enricher{}
-	if on(c.Enrichers.Dedup.Enabled) {
+	env := enricherreg.Env{Source: o.Source, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) }}
+	if c.Enrichers.On("dedup") {
 		st, err := store.OpenSQLite(c.Enrichers.Dedup.Store)
 		if err != nil {
 			return nil, fmt.Errorf("findings store: %w", err)
 		}
 		defer st.Close()
-		d.Store = st
+		env.Store = st
 	}
-	if err := enrichers.Run(ctx, scan, results, d, toolsuppress.Enricher{}); err != nil {
+	if err := enrichers.Run(ctx, scan, results, enricherreg.Chain(env, c.Enrichers.On)...); err != nil {
 		return nil, err
 	}
 	return results, nil

@@ -1,0 +1,255 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/sarifout"
+	"github.com/draconsec/dracon/internal/consumers/stdout"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/produce"
+	"github.com/draconsec/dracon/internal/summary"
+	"github.com/draconsec/dracon/internal/toolinstall"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// stages is the whole run, in order. Each stage is a small type with a
+// name and a Run over the run's state; reading this list tells the run.
+var stages = []stage{
+	planStage{},     // the producers: named in the config, or auto-detected
+	vendoredStage{}, // which files are the project's own
+	produceStage{},  // the scanners, in parallel, and their reports parsed
+	secretsStage{},  // secret values hidden in every tool's findings and files
+	launchStage{},   // one LaunchToolResponse per producer; the summary's producer lines
+	enrichStage{},   // the enricher chain (internal/enrichers/registry)
+	consumeStage{},  // SARIF, the table
+	gateStage{},     // the verdict
+	summaryStage{},  // summary.json
+}
+
+// stage is one step of the run.
+type stage interface {
+	String() string
+	Run(ctx context.Context, r *runState) error
+}
+
+// runState is the state a run hands from stage to stage.
+type runState struct {
+	o        Options
+	start    time.Time
+	src      string // the source folder, absolute
+	plan     []planned
+	notes    []string
+	scan     *v1.ScanInfo
+	runDir   string
+	pols     []vendorPolicy
+	tree     *vendoredTree
+	outcomes []produce.Outcome
+	reports  []*vendorReport
+	launches []*v1.LaunchToolResponse
+	failures []gate.ProducerFailure
+	results  []*v1.EnrichedLaunchToolResponse
+	sum      *summary.Summary
+}
+
+// Run runs the whole pipeline. The error is for the run itself breaking
+// (bad source folder, store unreachable); producer failures are reported
+// in the summary and decided by the gate.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	r := &runState{o: o, start: time.Now()}
+	for _, s := range stages {
+		if err := s.Run(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Summary: r.sum, Results: r.results}, nil
+}
+
+type planStage struct{}
+
+func (planStage) String() string { return "plan" }
+
+func (planStage) Run(_ context.Context, r *runState) error {
+	src, err := filepath.Abs(r.o.Source)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(src); err != nil || !st.IsDir() {
+		return fmt.Errorf("source %s is not a folder", r.o.Source)
+	}
+	r.src = src
+	if r.plan, r.notes, err = Plan(r.o.Config, src); err != nil {
+		return err
+	}
+	r.scan = NewScanInfo(src, r.start, r.o.Getenv)
+	r.runDir = filepath.Join(r.o.RunRoot, r.scan.ScanUuid)
+	if err := os.MkdirAll(r.runDir, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.o.Log, "dracon: scan %s of %s with %s\n", r.scan.ScanUuid, r.o.Source, names(r.plan))
+	for _, n := range r.notes {
+		fmt.Fprintln(r.o.Log, n)
+	}
+	return nil
+}
+
+type vendoredStage struct{}
+
+func (vendoredStage) String() string { return "vendored" }
+
+func (vendoredStage) Run(_ context.Context, r *runState) error {
+	cl, err := newClassifier(r.o.Config)
+	if err != nil {
+		return err
+	}
+	r.pols = make([]vendorPolicy, len(r.plan))
+	for i, pl := range r.plan {
+		r.pols[i] = policyFor(r.o.Config, pl)
+	}
+	r.tree, err = scanVendored(r.src, cl, r.plan, r.pols)
+	return err
+}
+
+type produceStage struct{}
+
+func (produceStage) String() string { return "produce" }
+
+func (produceStage) Run(ctx context.Context, r *runState) error {
+	var err error
+	r.outcomes, r.reports, err = produceAll(ctx, r.o, r.plan, r.pols, r.tree, r.src, r.runDir)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("run cancelled: %w", ctx.Err())
+	}
+	return nil
+}
+
+type secretsStage struct{}
+
+func (secretsStage) String() string { return "secrets" }
+
+func (secretsStage) Run(_ context.Context, r *runState) error { return hideSecrets(r.outcomes) }
+
+type launchStage struct{}
+
+func (launchStage) String() string { return "launch" }
+
+func (launchStage) Run(ctx context.Context, r *runState) error {
+	r.sum = &summary.Summary{
+		SchemaVersion: summary.SchemaVersion,
+		DraconVersion: r.o.Version,
+		ScanID:        r.scan.ScanUuid,
+		StartedAt:     r.start.UTC(),
+		Source:        r.o.Source,
+		Tags:          r.scan.ScanTags,
+		RunDir:        r.runDir,
+		Outputs:       map[string]string{},
+	}
+	for i, out := range r.outcomes {
+		pl := r.plan[i]
+		ps := summary.Producer{
+			Name: out.Producer, Status: string(out.Status), Reason: out.Reason,
+			AllowFailure:    pl.cfg != nil && pl.cfg.AllowFailure,
+			DurationSeconds: out.Duration.Seconds(), Report: out.Report, Stderr: out.Stderr,
+			Vendored: r.reports[i].summary(),
+		}
+		if out.Status == produce.Failed {
+			r.failures = append(r.failures, gate.ProducerFailure{Name: out.Producer, Reason: out.Reason, Allowed: ps.AllowFailure})
+		}
+		if out.Status == produce.OK {
+			lr := launch(r.scan, out, r.src)
+			if (lr.ToolVersion == "" || lr.ToolVersion == "dev") && pl.p.Tool != nil {
+				// Go-built scanners report "dev"; their binary knows better.
+				lr.ToolVersion = toolinstall.Inspect(ctx, pl.p).Version
+			}
+			ps.Findings, ps.ToolVersion = len(lr.Issues), lr.ToolVersion
+			r.launches = append(r.launches, lr)
+			if err := WriteProto(filepath.Join(r.runDir, out.Producer+".launch.pb"), lr); err != nil {
+				return err
+			}
+		}
+		r.sum.Producers = append(r.sum.Producers, ps)
+	}
+	return nil
+}
+
+type enrichStage struct{}
+
+func (enrichStage) String() string { return "enrich" }
+
+func (enrichStage) Run(ctx context.Context, r *runState) error {
+	var err error
+	r.results, err = Enrich(ctx, EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log}, r.scan, r.launches)
+	if err != nil {
+		return err
+	}
+	for _, res := range r.results {
+		if err := WriteProto(filepath.Join(r.runDir, res.OriginalResults.ToolName+".enriched.pb"), res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type consumeStage struct{}
+
+func (consumeStage) String() string { return "consume" }
+
+func (consumeStage) Run(ctx context.Context, r *runState) error {
+	c := r.o.Config.Consumers
+	var cons []consumers.Consumer
+	if on(c.SARIF.Enabled) {
+		path := c.SARIF.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.o.Out, path)
+		}
+		cons = append(cons, sarifout.Consumer{Path: path, Version: r.o.Version})
+		r.sum.Outputs["sarif"] = path
+	}
+	cons = append(cons, stdout.Consumer{W: r.o.Stdout, Format: c.Stdout.Format})
+	for _, con := range cons {
+		if err := con.Consume(ctx, r.scan, r.results); err != nil {
+			// A consumer that fails must not hide the verdict: report it
+			// and fail closed.
+			r.failures = append(r.failures, gate.ProducerFailure{Stage: "consumer", Name: con.String(), Reason: err.Error()})
+			fmt.Fprintf(r.o.Log, "dracon: consumer %s failed: %v\n", con, err)
+		}
+	}
+	return nil
+}
+
+type gateStage struct{}
+
+func (gateStage) String() string { return "gate" }
+
+func (gateStage) Run(_ context.Context, r *runState) error {
+	failOn, err := gate.ParseSeverity(r.o.Config.Gate.FailOn)
+	if err != nil {
+		return err
+	}
+	v := gate.Evaluate(r.results, r.failures, gate.Options{FailOn: failOn, NewOnly: r.o.Config.Gate.NewOnly})
+	r.sum.Verdict, r.sum.Reasons, r.sum.ExitCode = v.Verdict, v.Reasons, v.ExitCode
+	return nil
+}
+
+type summaryStage struct{}
+
+func (summaryStage) String() string { return "summary" }
+
+func (summaryStage) Run(_ context.Context, r *runState) error {
+	r.sum.Counts = summary.Count(r.results)
+	r.sum.FinishedAt = time.Now().UTC()
+	path := filepath.Join(r.o.Out, "summary.json")
+	r.sum.Outputs["summary"] = path
+	if err := summary.Write(path, r.sum); err != nil {
+		return err
+	}
+	return summary.Write(filepath.Join(r.runDir, "summary.json"), r.sum)
+}
