@@ -77,7 +77,7 @@ func runParse(_ context.Context, env Env, args []string) int {
 // runEnrich: dracon enrich [--store PATH] [--source DIR] [--out-dir DIR] FILE.pb...
 func runEnrich(ctx context.Context, env Env, args []string) int {
 	fs := newFlags("enrich", env, "enrich [--store .dracon/findings.db] [--source DIR] [--out-dir DIR] RESULTS.pb...")
-	storePath := fs.String("store", ".dracon/findings.db", "findings store (SQLite file)")
+	storePath := fs.String("store", "", "findings store: a SQLite file or a postgres:// DSN (default $DRACON_STORE, else .dracon/findings.db)")
 	source := fs.String("source", ".", "the scanned folder: its .dracon-ignore.yaml, inline dracon:ignore comments and CODEOWNERS")
 	outDir := fs.String("out-dir", ".", "folder for the <tool>.enriched.pb files")
 	rest, err := parseFlags(fs, args)
@@ -104,8 +104,7 @@ func runEnrich(ctx context.Context, env Env, args []string) int {
 		scan = pipeline.NewScanInfo(".", time.Now(), env.Getenv)
 	}
 	cfg, _ := config.Parse(nil, config.Names{})
-	cfg.Enrichers.Dedup.Store = *storePath
-	results, err := pipeline.Enrich(ctx, pipeline.EnrichOptions{Config: cfg, Source: *source, Log: env.Stderr}, scan, launches)
+	results, err := pipeline.Enrich(ctx, pipeline.EnrichOptions{Config: cfg, Source: *source, Log: env.Stderr, Store: *storePath, Getenv: env.Getenv}, scan, launches)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
 		return gate.ExitError

@@ -104,7 +104,8 @@ func (e Enrichers) On(name string) bool {
 // Dedup configures fingerprinting and the findings store.
 type Dedup struct {
 	Enabled *bool `yaml:"enabled"`
-	// Store is a SQLite file path (the default, under .dracon/).
+	// Store is the findings store: a SQLite file path (the default, under
+	// .dracon/) or a postgres:// DSN; $DRACON_STORE overrides it.
 	Store string `yaml:"store"`
 }
 

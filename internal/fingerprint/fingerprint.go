@@ -28,6 +28,29 @@ const (
 	CodeV1   = "code/v1"   // tool + rule + path + flagged code, no line numbers
 )
 
+// Algorithms lists the algorithms, best first.
+var Algorithms = []string{SecretV1, DepV1, CodeV1}
+
+// LegacyHash is the single hash Dracon's dedup used before these
+// signatures ("hash/v0" in the store): the tool, rule, type, path,
+// package, CVE, and the tool's fingerprint, else the title and the raw
+// snippet. Kept so a store written by that version still matches its
+// findings; new findings are named by the algorithms above.
+func LegacyHash(is *v1.Issue) string {
+	path := is.GetLocation().GetPath()
+	if path == "" {
+		path = is.GetTarget()
+	}
+	parts := []string{is.GetToolName(), is.GetRuleId(), is.GetType(), path, is.GetPackageUrl(), is.GetCve()}
+	if fp := is.GetFingerprint(); fp != "" {
+		parts = append(parts, "fp", fp)
+	} else {
+		parts = append(parts, "t", is.GetTitle(), strings.TrimSpace(is.GetContextSegment()))
+	}
+	sum := sha256.Sum256([]byte(encode(parts...)))
+	return hex.EncodeToString(sum[:])
+}
+
 // Signature is one algorithm's identity of a finding.
 type Signature struct {
 	Algorithm string

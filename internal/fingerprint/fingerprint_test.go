@@ -206,3 +206,21 @@ func TestPackageWithoutVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyHash pins the hash Dracon's dedup wrote before signatures
+// (values computed by that code, dedup.Hash at commit 46487d6): a store it
+// wrote keeps matching.
+func TestLegacyHash(t *testing.T) {
+	ctx := "42: exec.Command(name)"
+	a := &v1.Issue{ToolName: "gosec", RuleId: "G204", Type: "G204", Title: "Subprocess launched with variable",
+		Location: &v1.Location{Path: "main.go", StartLine: 42}, Target: "main.go:42", ContextSegment: &ctx}
+	b := &v1.Issue{ToolName: "gitleaks", RuleId: "aws-access-token", Target: "a.py:4", Fingerprint: "sha256:ab", Location: &v1.Location{Path: "a.py", StartLine: 4}}
+	for is, want := range map[*v1.Issue]string{
+		a: "066b61c288bb435b545189ab13e3aab1fb378a44906b25e1a2f7913dd289d05b",
+		b: "7eb45c9e110612573a9cdce3c8786804878ecd7db6a793ecdedf828e68ca59e7",
+	} {
+		if got := LegacyHash(is); got != want {
+			t.Errorf("LegacyHash(%s) = %s, want %s", is.ToolName, got, want)
+		}
+	}
+}

@@ -308,6 +308,12 @@ type EnrichOptions struct {
 	// CODEOWNERS); "" is the working folder.
 	Source string
 	Log    io.Writer // notices: expired suppressions, ...
+	// Store is the findings store's DSN given on the command line; ""
+	// takes $DRACON_STORE, then the config's enrichers.dedup.store.
+	Store  string
+	Getenv func(string) string
+	// Fixed receives the findings this scan marked fixed.
+	Fixed func([]store.Finding)
 }
 
 // Enrich wraps parsed results and runs the enrichers of
@@ -322,9 +328,13 @@ func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []
 	for i, l := range launches {
 		results[i] = enrichers.Wrap(l)
 	}
-	env := enricherreg.Env{Source: o.Source, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) }}
+	env := enricherreg.Env{Source: o.Source, Fixed: o.Fixed, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) }}
 	if c.Enrichers.On("dedup") {
-		st, err := store.OpenSQLite(c.Enrichers.Dedup.Store)
+		dsn := o.Store
+		if dsn == "" {
+			dsn = store.ChooseDSN(c.Enrichers.Dedup.Store, o.Getenv)
+		}
+		st, err := store.Open(ctx, dsn)
 		if err != nil {
 			return nil, fmt.Errorf("findings store: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/produce"
+	"github.com/draconsec/dracon/internal/store"
 	"github.com/draconsec/dracon/internal/summary"
 	"github.com/draconsec/dracon/internal/toolinstall"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -53,6 +54,7 @@ type runState struct {
 	launches []*v1.LaunchToolResponse
 	failures []gate.ProducerFailure
 	results  []*v1.EnrichedLaunchToolResponse
+	fixed    []store.Finding // findings this scan no longer reports
 	sum      *summary.Summary
 }
 
@@ -186,9 +188,13 @@ func (enrichStage) String() string { return "enrich" }
 
 func (enrichStage) Run(ctx context.Context, r *runState) error {
 	var err error
-	r.results, err = Enrich(ctx, EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log}, r.scan, r.launches)
+	r.results, err = Enrich(ctx, EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log, Getenv: r.o.Getenv,
+		Fixed: func(f []store.Finding) { r.fixed = append(r.fixed, f...) }}, r.scan, r.launches)
 	if err != nil {
 		return err
+	}
+	if n := len(r.fixed); n > 0 {
+		fmt.Fprintf(r.o.Log, "dracon: %d findings the store knew are gone from this scan: marked fixed\n", n)
 	}
 	for _, res := range r.results {
 		if err := WriteProto(filepath.Join(r.runDir, res.OriginalResults.ToolName+".enriched.pb"), res); err != nil {
@@ -245,6 +251,7 @@ func (summaryStage) String() string { return "summary" }
 
 func (summaryStage) Run(_ context.Context, r *runState) error {
 	r.sum.Counts = summary.Count(r.results)
+	r.sum.Counts.Fixed = len(r.fixed)
 	r.sum.FinishedAt = time.Now().UTC()
 	path := filepath.Join(r.o.Out, "summary.json")
 	r.sum.Outputs["summary"] = path

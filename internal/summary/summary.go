@@ -43,7 +43,10 @@ type Counts struct {
 	Suppressed int `json:"suppressed"`
 	// Merged counts reports that another tool's report of the same finding
 	// stands for (duplicate_of): kept as evidence, counted once in Total.
-	Merged     int            `json:"merged"`
+	Merged int `json:"merged"`
+	// Fixed counts the findings the store knew that this scan of a branch
+	// no longer reports (0 for pull requests: see docs/store.md).
+	Fixed      int            `json:"fixed"`
 	BySeverity map[string]int `json:"by_severity"`
 	ByTool     map[string]int `json:"by_tool"`
 }

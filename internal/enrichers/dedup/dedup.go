@@ -1,75 +1,74 @@
-// Package dedup fingerprints findings and asks the findings store when
-// each was first seen, so a run can tell new findings from known ones.
+// Package dedup asks the findings store what it knows of each finding of a
+// scan (first and last seen, how many scans saw it, its status) by the
+// signatures the identity enricher gave it, and marks the findings the
+// scan no longer reports as fixed.
 package dedup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
+	"sort"
 
+	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Enricher is the dedup enricher.
+// Enricher is the dedup enricher. It runs after identity (signatures) and
+// merge (one finding across tools).
 type Enricher struct {
 	Store store.Store
+	// Fixed, when set, receives the findings this scan marked fixed.
+	Fixed func([]store.Finding)
 }
 
 func (Enricher) String() string { return "dedup" }
 
-// Hash identifies a finding across scans. Line numbers are left out on
-// purpose: code added above a finding must not make it "new". What is left
-// is the tool, the rule, the file or package, and the tool's own
-// fingerprint when it has one (SARIF partial fingerprints, a secret's
-// hash), else what the finding says and the code it points at.
-func Hash(is *v1.Issue) string {
-	h := sha256.New()
-	path := is.GetLocation().GetPath()
-	if path == "" {
-		path = is.GetTarget()
-	}
-	parts := []string{is.GetToolName(), is.GetRuleId(), is.GetType(), path, is.GetPackageUrl(), is.GetCve()}
-	if fp := is.GetFingerprint(); fp != "" {
-		parts = append(parts, "fp", fp)
-	} else {
-		parts = append(parts, "t", is.GetTitle(), strings.TrimSpace(is.GetContextSegment()))
-	}
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s|", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // Enrich implements enrichers.Enricher.
 func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
+	if e.Store == nil {
+		return nil
+	}
 	var all []*v1.EnrichedIssue
-	var sightings []store.Sighting
+	byHash := map[string]*v1.EnrichedIssue{}
+	tools := map[string]bool{}
 	for _, r := range results {
+		if t := r.GetOriginalResults().GetToolName(); t != "" {
+			tools[t] = true // it ran: its findings missing now are fixed
+		}
 		for _, is := range r.Issues {
-			is.Hash = Hash(is.RawIssue)
 			all = append(all, is)
-			sightings = append(sightings, sighting(is.Hash, is.RawIssue))
+			byHash[is.GetHash()] = is
 		}
 	}
-	if e.Store == nil || len(all) == 0 {
-		return nil
+	sightings := make([]store.Sighting, len(all))
+	for i, is := range all {
+		sigs := identity.Ordered(is)
+		// Another tool's report of one finding leads with the signature of
+		// the issue that stands for it, so the store keeps one finding
+		// that every tool reported.
+		if rep := byHash[is.GetDuplicateOf()]; rep != nil && is.GetDuplicateOf() != "" {
+			sigs = append(identity.Ordered(rep)[:1], sigs...)
+		}
+		sightings[i] = sighting(sigs, is.GetRawIssue())
 	}
 	at := scan.GetScanStartTime().AsTime()
 	tags := scan.GetScanTags()
-	recs, err := e.Store.Observe(ctx, store.Scan{
+	st := store.Scan{
 		ID:         scan.GetScanUuid(),
 		Repository: tags["repository"],
 		Ref:        tags["ref"],
 		Commit:     tags["commit"],
 		Event:      tags["event"],
 		Started:    at,
-	}, sightings)
-	if err != nil {
-		return fmt.Errorf("dedup: findings store: %w", err)
+	}
+	var recs []store.Record
+	if len(all) > 0 {
+		var err error
+		if recs, err = e.Store.Observe(ctx, st, sightings); err != nil {
+			return fmt.Errorf("dedup: findings store: %w", err)
+		}
 	}
 	for i, is := range all {
 		r := recs[i]
@@ -85,18 +84,45 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 			is.Status = "reopened"
 		}
 	}
+	if isChangeRequest(st.Event) || len(tools) == 0 {
+		// A pull request's scan says nothing about the branch: what it does
+		// not report is not fixed there.
+		return nil
+	}
+	scope := store.Scope{Repository: st.Repository}
+	for t := range tools {
+		scope.Tools = append(scope.Tools, t)
+	}
+	sort.Strings(scope.Tools)
+	fixed, err := e.Store.MarkFixed(ctx, st, scope)
+	if err != nil {
+		return fmt.Errorf("dedup: findings store: %w", err)
+	}
+	if e.Fixed != nil {
+		e.Fixed(fixed)
+	}
 	return nil
 }
 
-// sighting is what the store is told of one issue: its hash as the one
-// signature, and where it is.
-func sighting(hash string, is *v1.Issue) store.Sighting {
+// isChangeRequest: GitHub's pull_request events and GitLab's merge
+// request pipelines.
+func isChangeRequest(event string) bool {
+	switch event {
+	case "pull_request", "pull_request_target", "merge_request_event", "merge_request":
+		return true
+	}
+	return false
+}
+
+// sighting is what the store is told of one issue: its signatures, best
+// first, and where it is.
+func sighting(sigs []store.Signature, is *v1.Issue) store.Sighting {
 	path := is.GetLocation().GetPath()
 	if path == "" {
 		path = is.GetTarget()
 	}
 	return store.Sighting{
-		Signatures: []store.Signature{{Algorithm: store.AlgorithmHashV0, Value: hash}},
+		Signatures: sigs,
 		Tool:       is.GetToolName(),
 		Rule:       is.GetRuleId(),
 		Path:       path,

@@ -6,68 +6,97 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-func issue(line int32, mutate func(*v1.Issue)) *v1.Issue {
-	is := &v1.Issue{ToolName: "gosec", RuleId: "G204", Type: "G204", Title: "Subprocess launched with variable",
-		Location: &v1.Location{Path: "main.go", StartLine: line}, Target: "main.go"}
-	ctx := "exec.Command(name)"
-	is.ContextSegment = &ctx
-	if mutate != nil {
-		mutate(is)
-	}
-	return is
+func issue(rule string, line int32, code string) *v1.Issue {
+	return &v1.Issue{ToolName: "gosec", RuleId: rule, Type: rule, Title: "finding " + rule, Severity: v1.Severity_SEVERITY_MEDIUM,
+		Location: &v1.Location{Path: "main.go", StartLine: line}, Target: "main.go", ContextSegment: &code}
 }
 
-func TestHash(t *testing.T) {
-	base := Hash(issue(10, nil))
-	for _, tc := range []struct {
-		name string
-		is   *v1.Issue
-		same bool
-	}{
-		{"moved down", issue(42, nil), true},
-		{"other file", issue(10, func(i *v1.Issue) { i.Location.Path = "cmd.go" }), false},
-		{"other rule", issue(10, func(i *v1.Issue) { i.RuleId = "G304" }), false},
-		{"other tool", issue(10, func(i *v1.Issue) { i.ToolName = "semgrep" }), false},
-		{"other code", issue(10, func(i *v1.Issue) { s := "exec.Command(other)"; i.ContextSegment = &s }), false},
-		{"tool fingerprint wins over code", issue(10, func(i *v1.Issue) { i.Fingerprint = "abc" }), false},
-	} {
-		if got := Hash(tc.is) == base; got != tc.same {
-			t.Errorf("%s: same hash = %v, want %v", tc.name, got, tc.same)
-		}
+// scan runs identity then dedup over issues, as the registry chains them.
+func scan(t *testing.T, e Enricher, id, event string, at time.Time, issues ...*v1.Issue) []*v1.EnrichedIssue {
+	t.Helper()
+	r := &v1.EnrichedLaunchToolResponse{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"}}
+	for _, is := range issues {
+		r.Issues = append(r.Issues, &v1.EnrichedIssue{RawIssue: is})
 	}
-	a := issue(1, func(i *v1.Issue) { i.Fingerprint = "fp"; s := "x"; i.ContextSegment = &s })
-	b := issue(9, func(i *v1.Issue) { i.Fingerprint = "fp"; s := "y"; i.ContextSegment = &s })
-	if Hash(a) != Hash(b) {
-		t.Error("same tool fingerprint, different code: want the same hash")
+	info := &v1.ScanInfo{ScanUuid: id, ScanStartTime: timestamppb.New(at), ScanTags: map[string]string{"repository": "acme/app", "event": event}}
+	results := []*v1.EnrichedLaunchToolResponse{r}
+	if err := (identity.Enricher{}).Enrich(context.Background(), info, results); err != nil {
+		t.Fatal(err)
 	}
+	if err := e.Enrich(context.Background(), info, results); err != nil {
+		t.Fatal(err)
+	}
+	return r.Issues
 }
 
-func TestEnrichWithStore(t *testing.T) {
+// TestHistory: a finding moved down keeps its history; one that is gone
+// from a branch scan is marked fixed, and comes back reopened; a pull
+// request's scan fixes nothing.
+func TestHistory(t *testing.T) {
 	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "f.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	e := Enricher{Store: st}
+	var fixed []store.Finding
+	e := Enricher{Store: st, Fixed: func(f []store.Finding) { fixed = append(fixed, f...) }}
 	t0 := time.Unix(1_700_000_000, 0)
-	scan := func(id string, at time.Time) []*v1.EnrichedIssue {
-		r := &v1.EnrichedLaunchToolResponse{Issues: []*v1.EnrichedIssue{{RawIssue: issue(10, nil)}, {RawIssue: issue(20, func(i *v1.Issue) { i.RuleId = "G304" })}}}
-		if err := e.Enrich(context.Background(), &v1.ScanInfo{ScanUuid: id, ScanStartTime: timestamppb.New(at)}, []*v1.EnrichedLaunchToolResponse{r}); err != nil {
-			t.Fatal(err)
-		}
-		return r.Issues
-	}
-	first := scan("s1", t0)
-	if !first[0].IsNew || first[0].Count != 1 || first[0].Hash == "" || first[0].Hash == first[1].Hash {
+	cmd := issue("G204", 10, "10: exec.Command(name)")
+	weak := issue("G401", 20, "20: md5.New()")
+
+	first := scan(t, e, "s1", "push", t0, cmd, weak)
+	if !first[0].IsNew || first[0].Count != 1 || first[0].Hash == "" || first[0].Hash == first[1].Hash || first[0].Status != "open" {
 		t.Fatalf("first scan = %v", first)
 	}
-	second := scan("s2", t0.Add(time.Hour))
-	if second[0].IsNew || second[0].Count != 2 || !second[0].FirstSeen.AsTime().Equal(t0) {
-		t.Errorf("second scan = %v", second[0])
+	// Ten lines added above both.
+	second := scan(t, e, "s2", "push", t0.Add(time.Hour), issue("G204", 20, "20: exec.Command(name)"), issue("G401", 30, "30: md5.New()"))
+	if second[0].IsNew || second[0].Count != 2 || !second[0].FirstSeen.AsTime().Equal(t0) || second[0].FindingId != first[0].FindingId {
+		t.Errorf("moved finding = %v", second[0])
+	}
+	// A pull request without the weak hash: nothing is fixed on the branch.
+	scan(t, e, "pr", "pull_request", t0.Add(2*time.Hour), cmd)
+	if len(fixed) != 0 {
+		t.Fatalf("a pull request's scan fixed %v", fixed)
+	}
+	// The branch without it: fixed.
+	scan(t, e, "s3", "push", t0.Add(3*time.Hour), cmd)
+	if len(fixed) != 1 || fixed[0].ID != first[1].FindingId || fixed[0].Status != store.StatusFixed {
+		t.Fatalf("fixed = %+v", fixed)
+	}
+	// It comes back.
+	back := scan(t, e, "s4", "push", t0.Add(4*time.Hour), cmd, weak)
+	if back[1].Status != "reopened" || back[1].IsNew || back[1].FindingId != first[1].FindingId {
+		t.Errorf("came back = %v", back[1])
+	}
+}
+
+// TestLegacyStore: a store written before signatures knew findings by
+// hash/v0 only; they still match, and gain the new signatures.
+func TestLegacyStore(t *testing.T) {
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	is := issue("G204", 10, "10: exec.Command(name)")
+	identityOnly := &v1.EnrichedIssue{RawIssue: is}
+	if err := (identity.Enricher{}).Enrich(context.Background(), nil, []*v1.EnrichedLaunchToolResponse{{Issues: []*v1.EnrichedIssue{identityOnly}}}); err != nil {
+		t.Fatal(err)
+	}
+	old := identityOnly.Signatures[store.AlgorithmHashV0]
+	t0 := time.Unix(1_700_000_000, 0)
+	if _, err := st.Observe(context.Background(), store.Scan{ID: "old", Repository: "acme/app", Started: t0},
+		[]store.Sighting{{Signatures: []store.Signature{{Algorithm: store.AlgorithmHashV0, Value: old}}, Tool: "gosec", Rule: "G204", Path: "main.go"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := scan(t, Enricher{Store: st}, "new", "push", t0.Add(time.Hour), is)
+	if got[0].IsNew || got[0].Count != 2 {
+		t.Errorf("a finding the old store knew came back new: %v", got[0])
 	}
 }

@@ -14,8 +14,9 @@ import (
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
-// Enricher merges findings across tools. It runs after dedup, whose
-// hashes name the findings.
+// Enricher merges findings across tools. It runs after identity, whose
+// hashes name the findings, and before dedup, which then keeps one
+// finding in the store for the group.
 type Enricher struct{}
 
 func (Enricher) String() string { return "merge" }
@@ -63,12 +64,6 @@ func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.Enriched
 				c++
 			}
 			head.RawIssue.Confidence = c
-		}
-		// A merged finding is new only if none of its tools saw it before.
-		for _, m := range members {
-			if !all[m].GetIsNew() {
-				head.IsNew = false
-			}
 		}
 	}
 	return nil

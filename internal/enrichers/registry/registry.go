@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/draconsec/dracon/internal/enrichers"
 	"github.com/draconsec/dracon/internal/enrichers/dedup"
+	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
 	"github.com/draconsec/dracon/internal/enrichers/merge"
 	"github.com/draconsec/dracon/internal/enrichers/owners"
@@ -23,23 +24,30 @@ type Env struct {
 	Store store.Store
 	// Notice receives what the run should tell its reader.
 	Notice func(msg string)
+	// Fixed receives the findings the scan marked fixed.
+	Fixed func([]store.Finding)
 }
 
 // Entry is one enricher: its config name and how to build it.
 type Entry struct {
 	Name string
 	New  func(Env) enrichers.Enricher
+	// Always: the run needs it whatever the config says (every finding
+	// needs a name).
+	Always bool
 }
 
-// all is the chain, in order: identity and history first (dedup names
-// each finding, merge needs those names), then what suppresses, then
+// all is the chain, in order: identity first (every later step names
+// findings by hash), merge before dedup (the store keeps one finding that
+// several tools reported), dedup (history), then what suppresses, then
 // what annotates.
 var all = []Entry{
-	{"dedup", func(e Env) enrichers.Enricher { return dedup.Enricher{Store: e.Store} }},
-	{"merge", func(Env) enrichers.Enricher { return merge.Enricher{} }},
-	{"toolsuppress", func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
-	{"ignore", func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
-	{"owners", func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
+	{Name: "identity", New: func(Env) enrichers.Enricher { return identity.Enricher{} }, Always: true},
+	{Name: "merge", New: func(Env) enrichers.Enricher { return merge.Enricher{} }},
+	{Name: "dedup", New: func(e Env) enrichers.Enricher { return dedup.Enricher{Store: e.Store, Fixed: e.Fixed} }},
+	{Name: "toolsuppress", New: func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
+	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
+	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
 }
 
 // All lists the enrichers in the order they run.
@@ -52,7 +60,7 @@ func Chain(env Env, on func(name string) bool) []enrichers.Enricher {
 	}
 	var out []enrichers.Enricher
 	for _, e := range all {
-		if on == nil || on(e.Name) {
+		if e.Always || on == nil || on(e.Name) {
 			out = append(out, e.New(env))
 		}
 	}

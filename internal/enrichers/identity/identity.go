@@ -1,0 +1,62 @@
+// Package identity names every finding of a scan: its versioned
+// signatures (internal/fingerprint: code/v1, dep/v1, secret/v1, and the
+// pre-fingerprint hash/v0 so stores written before keep matching), and its
+// hash, the best of them. It runs first: the store matches on signatures,
+// and cross-tool merging and suppressions name findings by hash.
+package identity
+
+import (
+	"context"
+
+	"github.com/draconsec/dracon/internal/fingerprint"
+	"github.com/draconsec/dracon/internal/store"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// Enricher sets Signatures and Hash.
+type Enricher struct{}
+
+func (Enricher) String() string { return "identity" }
+
+// Enrich implements enrichers.Enricher.
+func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
+	var all []*v1.EnrichedIssue
+	var raw []*v1.Issue
+	for _, r := range results {
+		for _, is := range r.GetIssues() {
+			if is.GetRawIssue() == nil {
+				is.RawIssue = &v1.Issue{}
+			}
+			all = append(all, is)
+			raw = append(raw, is.RawIssue)
+		}
+	}
+	for i, sigs := range fingerprint.Compute(raw) {
+		is := all[i]
+		is.Signatures = map[string]string{}
+		for _, s := range sigs {
+			is.Signatures[s.Algorithm] = s.Value
+		}
+		is.Signatures[store.AlgorithmHashV0] = fingerprint.LegacyHash(is.RawIssue)
+		if len(sigs) > 0 {
+			is.Hash = sigs[0].Value
+		} else {
+			is.Hash = is.Signatures[store.AlgorithmHashV0]
+		}
+	}
+	return nil
+}
+
+// Ordered is a finding's signatures, best first, as the store wants them.
+func Ordered(is *v1.EnrichedIssue) []store.Signature {
+	var out []store.Signature
+	for _, alg := range fingerprint.Algorithms {
+		if v, ok := is.GetSignatures()[alg]; ok {
+			out = append(out, store.Signature{Algorithm: alg, Value: v})
+		}
+	}
+	if v, ok := is.GetSignatures()[store.AlgorithmHashV0]; ok {
+		out = append(out, store.Signature{Algorithm: store.AlgorithmHashV0, Value: v})
+	}
+	return out
+}
