@@ -51,6 +51,29 @@ func LegacyHash(is *v1.Issue) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// DraconV2 names the original Dracon's deduplication hash ("legacy/dracon"
+// in the store): what `dracon store import --from-dracon` carries over.
+const DraconV2 = "legacy/dracon"
+
+// DraconHash is the original Dracon's deduplication hash (its
+// pkg/enrichment GetHash, V2): hex SHA-256 over the plain concatenation of
+// target, type, title, source cut at "?ref=", the severity's enum name,
+// the CVSS as "%f", the confidence's enum name, description and CVE. It
+// moves with every edit and rewording; it is kept only so findings a
+// Dracon database knew keep their history here.
+func DraconHash(is *v1.Issue) string {
+	source := is.GetSource()
+	if i := strings.Index(source, "?ref="); i >= 0 {
+		source = source[:i]
+	}
+	h := sha256.New()
+	for _, p := range []string{is.GetTarget(), is.GetType(), is.GetTitle(), source, is.GetSeverity().String(),
+		fmt.Sprintf("%f", is.GetCvss()), is.GetConfidence().String(), is.GetDescription(), is.GetCve()} {
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Signature is one algorithm's identity of a finding.
 type Signature struct {
 	Algorithm string

@@ -224,3 +224,15 @@ func TestLegacyHash(t *testing.T) {
 		}
 	}
 }
+
+// TestDraconHash: the original Dracon's recipe, checked against an
+// independent computation of it (Python's hashlib over the same
+// concatenation); the ?ref= part of the source does not count.
+func TestDraconHash(t *testing.T) {
+	is := &v1.Issue{Target: "main.go:42", Type: "G204", Title: "Subprocess launched with variable",
+		Source: "https://github.com/acme/app?ref=0123abc", Severity: v1.Severity_SEVERITY_MEDIUM, Cvss: 7.5,
+		Confidence: v1.Confidence_CONFIDENCE_HIGH, Description: "Audit use of command execution", Cve: "CVE-2021-1"}
+	if got, want := DraconHash(is), "18f0dd5dc34a9443b15a869ee3da793fb012bb5d6d1a4a1cbf88a1cdea1f9e9e"; got != want {
+		t.Errorf("DraconHash = %s, want %s", got, want)
+	}
+}

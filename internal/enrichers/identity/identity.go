@@ -1,6 +1,7 @@
 // Package identity names every finding of a scan: its versioned
-// signatures (internal/fingerprint: code/v1, dep/v1, secret/v1, and the
-// pre-fingerprint hash/v0 so stores written before keep matching), and its
+// signatures (internal/fingerprint: code/v1, dep/v1, secret/v1; the
+// pre-fingerprint hash/v0 so stores written before keep matching; and the
+// original Dracon's hash, legacy/dracon, for history imported from it), and its
 // hash, the best of them. It runs first: the store matches on signatures,
 // and cross-tool merging and suppressions name findings by hash.
 package identity
@@ -38,6 +39,7 @@ func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.Enriched
 			is.Signatures[s.Algorithm] = s.Value
 		}
 		is.Signatures[store.AlgorithmHashV0] = fingerprint.LegacyHash(is.RawIssue)
+		is.Signatures[fingerprint.DraconV2] = fingerprint.DraconHash(is.RawIssue)
 		if len(sigs) > 0 {
 			is.Hash = sigs[0].Value
 		} else {
@@ -55,8 +57,10 @@ func Ordered(is *v1.EnrichedIssue) []store.Signature {
 			out = append(out, store.Signature{Algorithm: alg, Value: v})
 		}
 	}
-	if v, ok := is.GetSignatures()[store.AlgorithmHashV0]; ok {
-		out = append(out, store.Signature{Algorithm: store.AlgorithmHashV0, Value: v})
+	for _, alg := range []string{store.AlgorithmHashV0, fingerprint.DraconV2} {
+		if v, ok := is.GetSignatures()[alg]; ok {
+			out = append(out, store.Signature{Algorithm: alg, Value: v})
+		}
 	}
 	return out
 }
