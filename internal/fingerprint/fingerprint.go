@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"path"
 	"sort"
 	"strings"
@@ -25,11 +26,13 @@ import (
 const (
 	SecretV1 = "secret/v1" // path + the secret scanner's hash of the value
 	DepV1    = "dep/v1"    // manifest + package without version + vulnerability
+	IaCV1    = "iac/v1"    // tool + check + path + resource address
+	DastV1   = "dast/v1"   // tool + rule + method + path template + parameter
 	CodeV1   = "code/v1"   // tool + rule + path + flagged code, no line numbers
 )
 
 // Algorithms lists the algorithms, best first.
-var Algorithms = []string{SecretV1, DepV1, CodeV1}
+var Algorithms = []string{SecretV1, DepV1, IaCV1, DastV1, CodeV1}
 
 // LegacyHash is the single hash Dracon's dedup used before these
 // signatures ("hash/v0" in the store): the tool, rule, type, path,
@@ -132,14 +135,90 @@ func parts(is *v1.Issue) (string, []string) {
 		// The version is an attribute, not identity: a bump that stays
 		// vulnerable keeps the finding; a bump to a fixed version drops it.
 		return DepV1, []string{p, PackageWithoutVersion(is.GetPackageUrl()), VulnerabilityID(is)}
+	}
+	rule := is.GetRuleId()
+	if rule == "" {
+		rule = is.GetType()
+	}
+	switch {
+	case Resource(is) != "":
+		// A misconfiguration is the check on a resource ("aws_s3_bucket.logs"),
+		// wherever in the file the block has moved to and however it is
+		// formatted.
+		return IaCV1, []string{is.GetToolName(), rule, p, Resource(is)}
+	case isURL(is.GetTarget()) && is.GetLocation().GetPath() == "":
+		// A web finding is the rule on an endpoint and parameter: the host
+		// (staging or production), the payload and the evidence change from
+		// scan to scan; ids in the path are collapsed.
+		a := is.GetAnnotations()
+		return DastV1, []string{is.GetToolName(), rule, strings.ToUpper(a["method"]), PathTemplate(is.GetTarget()), a["param"]}
 	default:
-		rule := is.GetRuleId()
-		if rule == "" {
-			rule = is.GetType()
-		}
 		loc := is.GetLocation()
 		return CodeV1, []string{is.GetToolName(), rule, p, Code(is.GetContextSegment(), loc.GetStartLine(), loc.GetEndLine())}
 	}
+}
+
+// Resource is the address of the infrastructure resource an IaC finding
+// is about: checkov's, tfsec's and trivy's "resource", kics' search key.
+func Resource(is *v1.Issue) string {
+	a := is.GetAnnotations()
+	if r := a["resource"]; r != "" {
+		return r
+	}
+	return a["search_key"]
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// PathTemplate is a URL's path with the parts that vary per record
+// collapsed ("/users/42/orders/9f1c…" → "/users/{n}/orders/{id}") and the
+// query reduced to its sorted parameter names. Scheme, host and port are
+// dropped.
+func PathTemplate(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	segs := strings.Split(u.Path, "/")
+	for i, s := range segs {
+		switch {
+		case s == "":
+		case strings.Trim(s, "0123456789") == "":
+			segs[i] = "{n}"
+		case isID(s):
+			segs[i] = "{id}"
+		}
+	}
+	out := strings.Join(segs, "/")
+	if out == "" {
+		out = "/"
+	}
+	if q := u.Query(); len(q) > 0 {
+		var keys []string
+		for k := range q {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out += "?" + strings.Join(keys, "&")
+	}
+	return out
+}
+
+// isID: a UUID, or a long run of hex digits (an object id, a hash).
+func isID(s string) bool {
+	hex := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'f', r >= 'A' && r <= 'F':
+			hex++
+		case r == '-':
+		default:
+			return false
+		}
+	}
+	return hex >= 16
 }
 
 // isSecret: secret scanners' parsers keep a hash of the value, never the

@@ -236,3 +236,65 @@ func TestDraconHash(t *testing.T) {
 		t.Errorf("DraconHash = %s, want %s", got, want)
 	}
 }
+
+func TestIaC(t *testing.T) {
+	check := func(rule, resource string, line int32) *v1.Issue {
+		return &v1.Issue{ToolName: "checkov", RuleId: rule, Title: "S3 bucket without encryption", Severity: v1.Severity_SEVERITY_HIGH,
+			Location: &v1.Location{Path: "infra/main.tf", StartLine: line, EndLine: line + 8}, Annotations: map[string]string{"resource": resource}}
+	}
+	a := one(t, check("CKV_AWS_19", "aws_s3_bucket.logs", 10))[0]
+	if !strings.HasPrefix(a, IaCV1+":") {
+		t.Fatalf("algorithm: %s", a)
+	}
+	if one(t, check("CKV_AWS_19", "aws_s3_bucket.logs", 60))[0] != a {
+		t.Error("the resource block moved down the file: signature changed")
+	}
+	if one(t, check("CKV_AWS_19", "aws_s3_bucket.data", 10))[0] == a || one(t, check("CKV_AWS_18", "aws_s3_bucket.logs", 10))[0] == a {
+		t.Error("another resource or check: same signature")
+	}
+	kics := &v1.Issue{ToolName: "kics", RuleId: "q1", Location: &v1.Location{Path: "Dockerfile", StartLine: 3},
+		Annotations: map[string]string{"search_key": "FROM={{ubuntu:latest}}"}}
+	if s := one(t, kics)[0]; !strings.HasPrefix(s, IaCV1+":") {
+		t.Errorf("kics' search key is its resource: %s", s)
+	}
+}
+
+func TestDAST(t *testing.T) {
+	alert := func(target, method, param string) *v1.Issue {
+		return &v1.Issue{ToolName: "zap", RuleId: "40012", Title: "Cross Site Scripting (Reflected)", Severity: v1.Severity_SEVERITY_HIGH,
+			Target: target, Annotations: map[string]string{"method": method, "param": param}}
+	}
+	a := one(t, alert("https://staging.example.com/users/42/profile?q=x&lang=en", "GET", "q"))[0]
+	if !strings.HasPrefix(a, DastV1+":") {
+		t.Fatalf("algorithm: %s", a)
+	}
+	for name, is := range map[string]*v1.Issue{
+		"another host and id": alert("http://prod.example.com:8080/users/7/profile?lang=de&q=y", "get", "q"),
+		"another payload":     alert("https://staging.example.com/users/42/profile?lang=en&q=%3Cscript%3E", "GET", "q"),
+	} {
+		if one(t, is)[0] != a {
+			t.Errorf("%s: signature changed", name)
+		}
+	}
+	for name, is := range map[string]*v1.Issue{
+		"another parameter": alert("https://staging.example.com/users/42/profile?q=x&lang=en", "GET", "lang"),
+		"another method":    alert("https://staging.example.com/users/42/profile?q=x&lang=en", "POST", "q"),
+		"another endpoint":  alert("https://staging.example.com/users/42/settings?q=x&lang=en", "GET", "q"),
+	} {
+		if one(t, is)[0] == a {
+			t.Errorf("%s: same signature", name)
+		}
+	}
+	for in, want := range map[string]string{
+		"https://h/users/42/orders/9f1c2b3a-0d4e-4f5a-8b6c-7d8e9f0a1b2c": "/users/{n}/orders/{id}",
+		"https://h/blob/0123456789abcdef0123":                            "/blob/{id}",
+		"https://h/":                                                     "/",
+		"https://h":                                                      "/",
+		"https://h/a?b=1&a=2":                                            "/a?a&b",
+		"https://h/api/v2/items":                                         "/api/v2/items",
+	} {
+		if got := PathTemplate(in); got != want {
+			t.Errorf("PathTemplate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
