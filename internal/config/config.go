@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/draconsec/dracon/internal/vendored"
+	"github.com/draconsec/dracon/internal/pathglob"
 	"gopkg.in/yaml.v3"
 )
 
@@ -268,7 +268,7 @@ func (c *Config) validate(names Names) error {
 		globs []string
 	}{{"vendored.scan", c.Vendored.Scan}, {"vendored.skip", c.Vendored.Skip}} {
 		for i, g := range list.globs {
-			if err := vendored.ValidGlob(g); err != nil {
+			if err := pathglob.Valid(g); err != nil {
 				key := fmt.Sprintf("%s[%d]", list.key, i)
 				if c.lines[key] == 0 {
 					key = list.key

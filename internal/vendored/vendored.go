@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/draconsec/dracon/internal/pathglob"
 	"io"
 	"io/fs"
 	"os"
@@ -77,71 +78,16 @@ type Classifier struct {
 // New returns a classifier, or an error naming a bad glob.
 func New(r Rules) (*Classifier, error) {
 	for _, g := range append(append([]string(nil), r.Scan...), r.Skip...) {
-		if err := ValidGlob(g); err != nil {
+		if err := pathglob.Valid(g); err != nil {
 			return nil, err
 		}
 	}
 	return &Classifier{rules: r}, nil
 }
 
-// ValidGlob says whether g is a glob Match understands, relative to the
-// source folder.
-func ValidGlob(g string) error {
-	switch {
-	case strings.TrimSpace(g) == "":
-		return errors.New("empty glob")
-	case strings.HasPrefix(g, "/") || filepath.IsAbs(g):
-		return fmt.Errorf("%q: globs are relative to the source folder", g)
-	}
-	for _, seg := range strings.Split(g, "/") {
-		if seg == ".." {
-			return fmt.Errorf("%q: globs cannot leave the source folder", g)
-		}
-		if seg == "**" {
-			continue
-		}
-		if _, err := path.Match(seg, ""); err != nil {
-			return fmt.Errorf("%q is not a valid glob: %v", g, err)
-		}
-	}
-	return nil
-}
-
-// Match reports whether glob matches rel, a slash-separated path relative
-// to the source folder. Globs are anchored at the source folder; `*`, `?`
-// and `[...]` match within one path segment, `**` matches any number of
-// segments (none included). A glob that matches a folder matches every
-// file under it: "legacy" and "legacy/**" are the same.
-func Match(glob, rel string) bool {
-	return matchSegs(strings.Split(strings.Trim(glob, "/"), "/"), strings.Split(rel, "/"), true)
-}
-
-// matchSegs matches glob segments against path segments; prefix allows
-// the glob to match a leading folder of the path.
-func matchSegs(g, p []string, prefix bool) bool {
-	for len(g) > 0 {
-		if g[0] == "**" {
-			for i := 0; i <= len(p); i++ {
-				if matchSegs(g[1:], p[i:], prefix) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(p) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(g[0], p[0]); !ok {
-			return false
-		}
-		g, p = g[1:], p[1:]
-	}
-	return len(p) == 0 || prefix
-}
-
 func matchAny(globs []string, rel string) string {
 	for _, g := range globs {
-		if Match(g, rel) {
+		if pathglob.Match(g, rel) {
 			return g
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/draconsec/dracon/internal/vendored"
+	"github.com/draconsec/dracon/internal/pathglob"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"gopkg.in/yaml.v3"
 )
@@ -84,7 +84,7 @@ func Load(path string) (*File, error) {
 			errs = append(errs, where+": needs a reason")
 		}
 		if e.Path != "" {
-			if err := vendored.ValidGlob(e.Path); err != nil {
+			if err := pathglob.Valid(e.Path); err != nil {
 				errs = append(errs, where+".path: "+err.Error())
 			}
 		}
@@ -203,7 +203,7 @@ func (en *Entry) matches(is *v1.EnrichedIssue) bool {
 	if en.Rule != "" && !matchesRule(en.Rule, raw) {
 		return false
 	}
-	if en.Path != "" && !vendored.Match(en.Path, path(raw)) {
+	if en.Path != "" && !pathglob.Match(en.Path, path(raw)) {
 		return false
 	}
 	if en.Package != "" {
