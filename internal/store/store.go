@@ -233,6 +233,8 @@ type Store interface {
 	// Baseline returns the latest scan of repository at ref and the
 	// findings it saw, or ErrNotFound.
 	Baseline(ctx context.Context, repository, ref string) (*Baseline, error)
+	// Importer writes findings with a history kept elsewhere (import.go).
+	Importer
 	Close() error
 }
 

@@ -83,6 +83,13 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 		if r.WasReopened {
 			is.Status = "reopened"
 		}
+		if triaged(r.Status) && !is.Suppressed {
+			// A triager's decision (dracon findings triage, or one imported
+			// from Dracon) holds from one run to the next: the gate and the
+			// counts skip the finding, which stays in every output.
+			is.Suppressed = true
+			is.SuppressionReason = fmt.Sprintf("triaged %s by %s: %s", r.Status, r.StatusBy, r.StatusReason)
+		}
 	}
 	if isChangeRequest(st.Event) || len(tools) == 0 {
 		// A pull request's scan says nothing about the branch: what it does
@@ -102,6 +109,15 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 		e.Fixed(fixed)
 	}
 	return nil
+}
+
+// triaged: the statuses that are a decision not to act on a finding.
+func triaged(s store.Status) bool {
+	switch s {
+	case store.StatusFalsePositive, store.StatusAcceptedRisk, store.StatusSuppressed:
+		return true
+	}
+	return false
 }
 
 // isChangeRequest: GitHub's pull_request events and GitLab's merge

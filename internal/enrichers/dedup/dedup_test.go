@@ -100,3 +100,49 @@ func TestLegacyStore(t *testing.T) {
 		t.Errorf("a finding the old store knew came back new: %v", got[0])
 	}
 }
+
+// TestTriaged: a decision recorded in the store (false positive, accepted
+// risk, suppressed) suppresses the finding in the next scan, naming who
+// decided and why; set back to open, it counts again.
+func TestTriaged(t *testing.T) {
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := Enricher{Store: st}
+	t0 := time.Unix(1_700_000_000, 0)
+	cmd, weak, tmp := issue("G204", 10, "10: exec.Command(name)"), issue("G401", 20, "20: md5.New()"), issue("G303", 30, "30: os.Create(\"/tmp/x\")")
+	first := scan(t, e, "s1", "push", t0, cmd, weak, tmp)
+	ctx := context.Background()
+	for i, d := range []struct {
+		status   store.Status
+		who, why string
+	}{
+		{store.StatusFalsePositive, "alice", "name is a constant"},
+		{store.StatusAcceptedRisk, "bob", "checksums only"},
+		{store.StatusSuppressed, "carol", "test fixture"},
+	} {
+		if _, err := st.SetStatus(ctx, first[i].FindingId, d.status, d.who, d.why); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := scan(t, e, "s2", "push", t0.Add(time.Hour), cmd, weak, tmp)
+	for i, want := range []string{
+		"triaged false_positive by alice: name is a constant",
+		"triaged accepted_risk by bob: checksums only",
+		"triaged suppressed by carol: test fixture",
+	} {
+		if !next[i].Suppressed || next[i].SuppressionReason != want || next[i].FalsePositive != (i == 0) || next[i].Count != 2 {
+			t.Errorf("%s: suppressed %v %q, false positive %v, count %d; want %q", next[i].RawIssue.RuleId,
+				next[i].Suppressed, next[i].SuppressionReason, next[i].FalsePositive, next[i].Count, want)
+		}
+	}
+	if _, err := st.SetStatus(ctx, first[0].FindingId, store.StatusOpen, "alice", "it is not a constant after all"); err != nil {
+		t.Fatal(err)
+	}
+	again := scan(t, e, "s3", "push", t0.Add(2*time.Hour), cmd)
+	if again[0].Suppressed || again[0].FalsePositive || again[0].Status != "open" {
+		t.Errorf("reopened by a triager: %v", again[0])
+	}
+}
