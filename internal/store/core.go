@@ -44,6 +44,7 @@ type sigRow struct {
 
 type findingRow struct {
 	id, tool, rule, path, severity, title string
+	inc                                   int // 1: count this scan; 0: it already was
 }
 
 type occRow struct {
@@ -382,7 +383,40 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		}
 	}
 
-	// 5. One row per finding, in id order (the lock order).
+	// 5. Every sighting is kept as an occurrence, once: a scan observed
+	// again (a re-run, or one call per tool) adds only what it lacks, and
+	// the findings it already saw are not counted again. Written before
+	// the findings rows, so that the rows other writers may be waiting
+	// for are held as briefly as possible (the foreign keys are checked
+	// at commit).
+	have := map[occRow]bool{}
+	counted := map[string]bool{}
+	if !freshScan {
+		if err := each(ctx, tx, func(r rowsI) error {
+			var o occRow
+			err := r.Scan(&o.findingID, &o.tool, &o.path, &o.start, &o.end)
+			have[o] = true
+			counted[o.findingID] = true
+			return err
+		}, `SELECT finding_id, tool, path, start_line, end_line FROM occurrences WHERE scan_id = ?`, scan.ID); err != nil {
+			return nil, err
+		}
+	}
+	occ := make([]occRow, 0, len(in))
+	for i, si := range in {
+		o := occRow{findingID: assign[i], tool: si.Tool, path: si.Path, start: si.StartLine, end: si.EndLine}
+		if !have[o] {
+			have[o] = true
+			occ = append(occ, o)
+		}
+	}
+	if len(occ) > 0 {
+		if err := tx.insertOccurrences(ctx, scan, occ); err != nil {
+			return nil, fmt.Errorf("recording occurrences: %w", err)
+		}
+	}
+
+	// 6. One row per finding.
 	rowOf := make(map[string]int, len(in))
 	frows := make([]findingRow, 0, len(in))
 	batchTools := map[string][]string{}
@@ -396,9 +430,26 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		}
 		rowOf[id] = len(frows)
 		batchTools[id] = []string{si.Tool}
-		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title})
+		inc := 1
+		if counted[id] {
+			inc = 0
+		}
+		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title, inc: inc})
 	}
-	sort.Slice(frows, func(i, j int) bool { return frows[i].id < frows[j].id })
+	// New findings first (no other writer knows their ids, so they never
+	// wait), then the existing ones in id order: the rows another writer
+	// may want are locked last, so held for the shortest time, and in
+	// the same order by everyone.
+	fresh := make(map[string]bool, len(newByPrimary))
+	for _, id := range newByPrimary {
+		fresh[id] = true
+	}
+	sort.Slice(frows, func(i, j int) bool {
+		if fi, fj := fresh[frows[i].id], fresh[frows[j].id]; fi != fj {
+			return fi
+		}
+		return frows[i].id < frows[j].id
+	})
 	got, err := tx.upsertFindings(ctx, scan, frows)
 	if err != nil {
 		return nil, fmt.Errorf("recording findings: %w", err)
@@ -407,7 +458,7 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		return nil, fmt.Errorf("store: recorded %d findings, want %d", len(got), len(frows))
 	}
 
-	// 6. Tools beyond the first that reported a finding in this batch
+	// 7. Tools beyond the first that reported a finding in this batch
 	// (rare: one finding from two tools).
 	for id, ts := range batchTools {
 		f := got[id]
@@ -426,7 +477,7 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		}
 	}
 
-	// 7. Fixed findings seen again are reopened.
+	// 8. Fixed findings seen again are reopened.
 	var fixed []string
 	for id, f := range got {
 		if f.Status == StatusFixed {
@@ -446,33 +497,6 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 			f.Reopened++
 			got[id] = f
 			reopened[id] = true
-		}
-	}
-
-	// 8. Every sighting is kept as an occurrence, once: a scan observed
-	// again (a re-run, or one call per tool) adds only what it lacks.
-	have := map[occRow]bool{}
-	if !freshScan {
-		if err := each(ctx, tx, func(r rowsI) error {
-			var o occRow
-			err := r.Scan(&o.findingID, &o.tool, &o.path, &o.start, &o.end)
-			have[o] = true
-			return err
-		}, `SELECT finding_id, tool, path, start_line, end_line FROM occurrences WHERE scan_id = ?`, scan.ID); err != nil {
-			return nil, err
-		}
-	}
-	occ := make([]occRow, 0, len(in))
-	for i, si := range in {
-		o := occRow{findingID: assign[i], tool: si.Tool, path: si.Path, start: si.StartLine, end: si.EndLine}
-		if !have[o] {
-			have[o] = true
-			occ = append(occ, o)
-		}
-	}
-	if len(occ) > 0 {
-		if err := tx.insertOccurrences(ctx, scan, occ); err != nil {
-			return nil, fmt.Errorf("recording occurrences: %w", err)
 		}
 	}
 
@@ -728,8 +752,8 @@ func (c *core) Get(ctx context.Context, id string) (*Detail, error) {
 		err := r.Scan(&o.ScanID, &o.Tool, &o.Path, &o.StartLine, &o.EndLine)
 		d.Occurrences = append(d.Occurrences, o)
 		return err
-	}, `SELECT o.scan_id, o.tool, o.path, o.start_line, o.end_line FROM occurrences o JOIN scans s ON s.id = o.scan_id
-WHERE o.finding_id = ? ORDER BY s.started DESC, o.scan_id, o.path, o.start_line LIMIT 100`, id); err != nil {
+	}, `SELECT o.scan_id, o.tool, o.path, o.start_line, o.end_line FROM scans s JOIN occurrences o ON o.scan_id = s.id AND o.finding_id = ?
+WHERE s.repository = ? ORDER BY s.started DESC, o.scan_id, o.path, o.start_line LIMIT 100`, id, d.Repository); err != nil {
 		return nil, err
 	}
 	return &d, nil

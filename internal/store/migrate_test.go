@@ -12,7 +12,7 @@ import (
 
 // rawExec runs SQL on a store behind the store's back (to write what an
 // older binary wrote, or to read what a migration left).
-func rawExec(t *testing.T, dsn string, q string, args ...any) {
+func rawExec(t testing.TB, dsn string, q string, args ...any) {
 	t.Helper()
 	ctx := context.Background()
 	kind, target, _ := ParseDSN(dsn)
@@ -37,7 +37,7 @@ func rawExec(t *testing.T, dsn string, q string, args ...any) {
 	}
 }
 
-func rawInt(t *testing.T, dsn string, q string) int64 {
+func rawInt(t testing.TB, dsn string, q string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	kind, target, _ := ParseDSN(dsn)

@@ -31,6 +31,7 @@ var testPG struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	removeBenchStores()
 	if testPG.dbName != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if c, err := pgx.Connect(ctx, testPG.admin); err == nil {

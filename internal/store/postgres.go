@@ -216,17 +216,17 @@ ON CONFLICT DO NOTHING RETURNING algorithm, value`, repo, algos, vals, ids)
 func (t *pgTx) upsertFindings(ctx context.Context, scan Scan, in []findingRow) (map[string]Finding, error) {
 	n := len(in)
 	ids, tools, rules, paths, sevs, titles := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	incs := make([]int64, n)
 	for i, r := range in {
-		ids[i], tools[i], rules[i], paths[i], sevs[i], titles[i] = r.id, r.tool, r.rule, r.path, r.severity, r.title
+		ids[i], tools[i], rules[i], paths[i], sevs[i], titles[i], incs[i] = r.id, r.tool, r.rule, r.path, r.severity, r.title, int64(r.inc)
 	}
 	rows, err := t.tx.Query(ctx, `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at,
 	first_seen, last_seen, first_scan, last_scan, times_seen)
-SELECT u.id, $1, u.tool, u.tool, u.rule, u.path, u.severity, u.title, 'open', $2, $2, $2, $3, $3, 1
-FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u(id, tool, rule, path, severity, title, n)
+SELECT u.id, $1, u.tool, u.tool, u.rule, u.path, u.severity, u.title, 'open', $2, $2, $2, $3, $3, u.inc
+FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[]) WITH ORDINALITY AS u(id, tool, rule, path, severity, title, inc, n)
 ORDER BY u.n
 ON CONFLICT (id) DO UPDATE SET
-	times_seen = findings.times_seen + CASE WHEN findings.last_scan = EXCLUDED.last_scan
-		OR EXISTS (SELECT 1 FROM occurrences o WHERE o.scan_id = EXCLUDED.last_scan AND o.finding_id = findings.id) THEN 0 ELSE 1 END,
+	times_seen = findings.times_seen + CASE WHEN findings.last_scan = EXCLUDED.last_scan THEN 0 ELSE EXCLUDED.times_seen END,
 	first_seen = LEAST(findings.first_seen, EXCLUDED.first_seen),
 	first_scan = CASE WHEN EXCLUDED.first_seen < findings.first_seen THEN EXCLUDED.first_scan ELSE findings.first_scan END,
 	last_seen = GREATEST(findings.last_seen, EXCLUDED.last_seen),
@@ -234,7 +234,7 @@ ON CONFLICT (id) DO UPDATE SET
 	tools = CASE WHEN strpos(',' || findings.tools || ',', ',' || EXCLUDED.tool || ',') > 0 THEN findings.tools
 		ELSE findings.tools || ',' || EXCLUDED.tool END,
 	rule = EXCLUDED.rule, path = EXCLUDED.path, severity = EXCLUDED.severity, title = EXCLUDED.title
-RETURNING `+findingCols, scan.Repository, scan.Started.UTC(), scan.ID, ids, tools, rules, paths, sevs, titles)
+RETURNING `+findingCols, scan.Repository, scan.Started.UTC(), scan.ID, ids, tools, rules, paths, sevs, titles, incs)
 	if err != nil {
 		return nil, err
 	}

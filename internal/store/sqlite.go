@@ -68,7 +68,8 @@ func dialSQLite(path string) (*SQLite, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL") // with WAL: durable across a crash of the process, not of the machine
 	q.Set("_foreign_keys", "1")
-	q.Add("_pragma", "cache_size(-65536)") // 64 MiB of pages: a store of a million findings stays hot
+	q.Add("_pragma", "cache_size(-262144)") // up to 256 MiB of pages: a store of a million findings stays hot
+	q.Add("_pragma", "mmap_size(1073741824)")
 	q.Add("_pragma", "temp_store(memory)")
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: q.Encode()}
 	db, err := sql.Open("sqlite", u.String())
@@ -262,11 +263,10 @@ func (t *sqliteTx) upsertFindings(ctx context.Context, scan Scan, in []findingRo
 	err := chunks(len(in), sqliteChunk, func(lo, hi int) error {
 		st, err := t.stmt(ctx, `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at,
 	first_seen, last_seen, first_scan, last_scan, times_seen)
-SELECT v.column1, ?1, v.column2, v.column2, v.column3, v.column4, v.column5, v.column6, 'open', ?2, ?2, ?2, ?3, ?3, 1
-FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?, ?)")+`) AS v WHERE true
+SELECT v.column1, ?1, v.column2, v.column2, v.column3, v.column4, v.column5, v.column6, 'open', ?2, ?2, ?2, ?3, ?3, v.column7
+FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?, ?, ?)")+`) AS v WHERE true
 ON CONFLICT (id) DO UPDATE SET
-	times_seen = findings.times_seen + CASE WHEN findings.last_scan = excluded.last_scan
-		OR EXISTS (SELECT 1 FROM occurrences o WHERE o.scan_id = excluded.last_scan AND o.finding_id = findings.id) THEN 0 ELSE 1 END,
+	times_seen = findings.times_seen + CASE WHEN findings.last_scan = excluded.last_scan THEN 0 ELSE excluded.times_seen END,
 	first_seen = min(findings.first_seen, excluded.first_seen),
 	first_scan = CASE WHEN excluded.first_seen < findings.first_seen THEN excluded.first_scan ELSE findings.first_scan END,
 	last_seen = max(findings.last_seen, excluded.last_seen),
@@ -278,10 +278,10 @@ RETURNING `+findingCols)
 		if err != nil {
 			return err
 		}
-		args := make([]any, 0, 6*(hi-lo)+3)
+		args := make([]any, 0, 7*(hi-lo)+3)
 		args = append(args, scan.Repository, at, scan.ID)
 		for _, r := range in[lo:hi] {
-			args = append(args, r.id, r.tool, r.rule, r.path, r.severity, r.title)
+			args = append(args, r.id, r.tool, r.rule, r.path, r.severity, r.title, r.inc)
 		}
 		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {

@@ -37,7 +37,7 @@ CREATE TABLE findings (
 	fixed_scan    TEXT NOT NULL DEFAULT '',
 	fixed_at      INTEGER,
 	reopened      INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 CREATE INDEX findings_repository_status ON findings (repository, status);
 
 CREATE TABLE signatures (
@@ -50,15 +50,14 @@ CREATE TABLE signatures (
 CREATE INDEX signatures_finding ON signatures (finding_id, algorithm);
 
 CREATE TABLE occurrences (
-	scan_id    TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-	finding_id TEXT NOT NULL REFERENCES findings (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+	scan_id    TEXT NOT NULL,
+	finding_id TEXT NOT NULL,
 	tool       TEXT NOT NULL,
 	path       TEXT NOT NULL DEFAULT '',
 	start_line INTEGER NOT NULL DEFAULT 0,
-	end_line   INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX occurrences_scan_finding ON occurrences (scan_id, finding_id);
-CREATE INDEX occurrences_finding ON occurrences (finding_id);
+	end_line   INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (scan_id, finding_id, tool, path, start_line, end_line)
+) WITHOUT ROWID;
 
 CREATE TABLE status_history (
 	id          INTEGER PRIMARY KEY,
