@@ -263,6 +263,7 @@ func abs(src, p string) string {
 // to the scanned folder: reports then read the same on every machine, and
 // findings keep their identity between checkouts in different places.
 func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolResponse {
+	seen := map[string]string{}
 	target := src
 	if repo := scan.ScanTags["repository"]; repo != "" {
 		target = repo
@@ -278,14 +279,7 @@ func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolRe
 			}
 		}
 		if l := is.Location; l != nil && l.Path != "" {
-			rel := l.Path
-			if filepath.IsAbs(rel) {
-				if r, err := filepath.Rel(src, rel); err == nil && !strings.HasPrefix(r, "..") {
-					rel = r
-				}
-			} else if !strings.Contains(rel, "://") && !strings.HasPrefix(rel, "pkg:") {
-				rel = filepath.Clean(rel) // "./app.py" and "app.py" are one file
-			}
+			rel := relative(src, l.Path, seen)
 			if rel = filepath.ToSlash(rel); rel != l.Path {
 				is.Target = strings.Replace(is.Target, l.Path, rel, 1)
 				l.Path = rel
@@ -299,6 +293,41 @@ func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolRe
 		ScanTarget:  target,
 		ToolVersion: out.Parsed.ToolVersion,
 	}
+}
+
+// relative makes a finding's path relative to the scanned folder. An
+// absolute path under it is cut there. One from another machine's
+// checkout (a report a CI step wrote under /home/runner/work/app/app, or
+// C:\src\app on Windows) is cut where the rest of it names a file that
+// exists here, so a finding keeps its identity whatever the checkout root.
+// memo caches the answer per path.
+func relative(src, p string, memo map[string]string) string {
+	if r, ok := memo[p]; ok {
+		return r
+	}
+	rel := p
+	slashed := strings.ReplaceAll(p, `\`, "/")
+	windowsAbs := len(slashed) > 2 && slashed[1] == ':' && slashed[2] == '/' ||
+		len(slashed) > 3 && slashed[0] == '/' && slashed[2] == ':' && slashed[3] == '/'
+	switch {
+	case filepath.IsAbs(p) || windowsAbs:
+		if r, err := filepath.Rel(src, p); err == nil && !strings.HasPrefix(r, "..") && !windowsAbs {
+			rel = r
+			break
+		}
+		segs := strings.Split(strings.Trim(slashed, "/"), "/")
+		for i := 1; i < len(segs); i++ {
+			cand := filepath.Join(segs[i:]...)
+			if st, err := os.Stat(filepath.Join(src, cand)); err == nil && !st.IsDir() {
+				rel = cand
+				break
+			}
+		}
+	case !strings.Contains(p, "://") && !strings.HasPrefix(p, "pkg:"):
+		rel = filepath.Clean(p) // "./app.py" and "app.py" are one file
+	}
+	memo[p] = rel
+	return rel
 }
 
 // EnrichOptions configure the enrichment stage.

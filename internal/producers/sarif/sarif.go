@@ -6,6 +6,7 @@ package sarif
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -692,6 +693,12 @@ func setLocation(iss *v1.Issue, l *location, artifacts []artifact) {
 			}
 		}
 		path = strings.TrimPrefix(path, "file://")
+		// URIs are percent-encoded ("my%20app/a.go"); the file's name is not.
+		if strings.Contains(path, "%") {
+			if un, err := url.PathUnescape(path); err == nil {
+				path = un
+			}
+		}
 	}
 	if path == "" && len(l.Logical) > 0 {
 		path = producers.FirstNonEmpty(l.Logical[0].FullyQualifiedName, l.Logical[0].Name)

@@ -158,3 +158,17 @@ func TestParseOwn(t *testing.T) {
 		t.Fatalf("another tool's SARIF: %v", err)
 	}
 }
+
+// TestFileURI: an absolute, percent-encoded file URI names the file.
+func TestFileURI(t *testing.T) {
+	doc := `{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","rules":[{"id":"go/sql-injection"}]}},
+"results":[{"ruleId":"go/sql-injection","level":"error","message":{"text":"m"},
+"locations":[{"physicalLocation":{"artifactLocation":{"uri":"file:///home/runner/work/my%20app/my%20app/main.go"},"region":{"startLine":3}}}]}]}]}`
+	got, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Issues[0].Location.Path; p != "/home/runner/work/my app/my app/main.go" {
+		t.Errorf("path = %q", p)
+	}
+}
