@@ -23,6 +23,24 @@ func Wrap(in *v1.LaunchToolResponse) *v1.EnrichedLaunchToolResponse {
 	return out
 }
 
+// Flatten lists every issue of the results, in order, with its raw issue
+// beside it (an empty one where a stage wrote none), for enrichers that
+// look at a whole scan at once.
+func Flatten(results []*v1.EnrichedLaunchToolResponse) ([]*v1.EnrichedIssue, []*v1.Issue) {
+	var all []*v1.EnrichedIssue
+	var raw []*v1.Issue
+	for _, r := range results {
+		for _, is := range r.GetIssues() {
+			if is.GetRawIssue() == nil {
+				is.RawIssue = &v1.Issue{}
+			}
+			all = append(all, is)
+			raw = append(raw, is.RawIssue)
+		}
+	}
+	return all, raw
+}
+
 // Run applies the enrichers in order.
 func Run(ctx context.Context, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse, chain ...Enricher) error {
 	for _, e := range chain {

@@ -9,6 +9,8 @@ package identity
 import (
 	"context"
 
+	"github.com/draconsec/dracon/internal/enrichers"
+
 	"github.com/draconsec/dracon/internal/fingerprint"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -21,17 +23,7 @@ func (Enricher) String() string { return "identity" }
 
 // Enrich implements enrichers.Enricher.
 func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
-	var all []*v1.EnrichedIssue
-	var raw []*v1.Issue
-	for _, r := range results {
-		for _, is := range r.GetIssues() {
-			if is.GetRawIssue() == nil {
-				is.RawIssue = &v1.Issue{}
-			}
-			all = append(all, is)
-			raw = append(raw, is.RawIssue)
-		}
-	}
+	all, raw := enrichers.Flatten(results)
 	for i, sigs := range fingerprint.Compute(raw) {
 		is := all[i]
 		is.Signatures = map[string]string{}

@@ -8,6 +8,8 @@ package merge
 
 import (
 	"context"
+
+	"github.com/draconsec/dracon/internal/enrichers"
 	"sort"
 
 	"github.com/draconsec/dracon/internal/fingerprint"
@@ -23,17 +25,7 @@ func (Enricher) String() string { return "merge" }
 
 // Enrich implements enrichers.Enricher.
 func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
-	var all []*v1.EnrichedIssue
-	var raw []*v1.Issue
-	for _, r := range results {
-		for _, is := range r.GetIssues() {
-			if is.GetRawIssue() == nil {
-				continue
-			}
-			all = append(all, is)
-			raw = append(raw, is.RawIssue)
-		}
-	}
+	all, raw := enrichers.Flatten(results)
 	groups := map[int][]int{}
 	for i, rep := range fingerprint.Group(raw) {
 		groups[rep] = append(groups[rep], i)
