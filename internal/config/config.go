@@ -23,6 +23,9 @@ type Config struct {
 	Enrichers Enrichers            `yaml:"enrichers"`
 	Consumers Consumers            `yaml:"consumers"`
 	Gate      Gate                 `yaml:"gate"`
+	// Baseline says what a scan's findings are new against, and which
+	// lines of a change count (a diff filter).
+	Baseline Baseline `yaml:"baseline"`
 	// Concurrency bounds how many producers run at once (0: number of CPUs).
 	Concurrency int `yaml:"concurrency"`
 	// IncludeVendored scans vendored and generated files too, with every
@@ -75,6 +78,9 @@ type Enrichers struct {
 	Ignore Toggle `yaml:"ignore"`
 	// Owners writes each finding's CODEOWNERS owners as Owner-N annotations.
 	Owners Toggle `yaml:"owners"`
+	// Baseline decides what is new against the target branch (or a
+	// baseline file) and applies the diff filter.
+	Baseline Toggle `yaml:"baseline"`
 }
 
 // Toggle turns an enricher off (enabled: false); every enricher is on by
@@ -97,6 +103,8 @@ func (e Enrichers) On(name string) bool {
 		b = e.Ignore.Enabled
 	case "owners":
 		b = e.Owners.Enabled
+	case "baseline":
+		b = e.Baseline.Enabled
 	}
 	return b == nil || *b
 }
@@ -107,6 +115,24 @@ type Dedup struct {
 	// Store is the findings store: a SQLite file path (the default, under
 	// .dracon/) or a postgres:// DSN; $DRACON_STORE overrides it.
 	Store string `yaml:"store"`
+}
+
+// Baseline configures what findings are new against. With neither Ref
+// nor File, a pull request's or merge request's scan is compared with its
+// target branch (from the CI's environment), and any other scan with the
+// findings store's history.
+type Baseline struct {
+	// Ref is the branch whose latest scan in the findings store is the
+	// baseline: "main" or "refs/heads/main".
+	Ref string `yaml:"ref"`
+	// File is a SARIF or findings JSON an earlier run wrote (relative to
+	// the source folder), used instead of the store.
+	File string `yaml:"file"`
+	// DiffFilter: added | diff_context | file | nofilter (the default).
+	DiffFilter string `yaml:"diff_filter"`
+	// DiffBase is the revision the change is diffed from; default: the
+	// merge base of the target branch and HEAD.
+	DiffBase string `yaml:"diff_base"`
 }
 
 // Consumers configures the outputs.
@@ -160,6 +186,7 @@ var (
 	severities = []string{"", "none", "info", "low", "medium", "high", "critical"}
 	runners    = []string{"", "local"}
 	formats    = []string{"", "table", "json", "none"}
+	filters    = []string{"", "added", "diff_context", "file", "nofilter"}
 )
 
 // Load reads and validates a config file.
@@ -262,6 +289,12 @@ func (c *Config) validate(names Names) error {
 	}
 	if c.Concurrency < 0 {
 		add("concurrency", "must not be negative")
+	}
+	if !oneOf(c.Baseline.DiffFilter, filters) {
+		add("baseline.diff_filter", "%q is not a diff filter (added, diff_context, file, nofilter)", c.Baseline.DiffFilter)
+	}
+	if c.Baseline.Ref != "" && c.Baseline.File != "" {
+		add("baseline.file", "give baseline.ref or baseline.file, not both")
 	}
 	for _, list := range []struct {
 		key   string

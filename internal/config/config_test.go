@@ -45,6 +45,9 @@ func TestFull(t *testing.T) {
 		c.Consumers.SARIF.Path != "out/dracon.sarif" || c.Concurrency != 2 {
 		t.Errorf("config = %+v", c)
 	}
+	if c.Baseline != (Baseline{Ref: "main", DiffFilter: "added", DiffBase: "origin/main"}) || !c.Enrichers.On("baseline") {
+		t.Errorf("baseline = %+v", c.Baseline)
+	}
 }
 
 func TestDefaults(t *testing.T) {
@@ -72,6 +75,7 @@ func TestErrors(t *testing.T) {
 			`line 6: vendored.skip[0]: "legacy/[old" is not a valid glob`}},
 		{"vendored-typo.yaml", []string{"line 3", "field include not found"}},
 		{"bad-include-vendored.yaml", []string{"line 4", "sometimes", "bool"}},
+		{"bad-baseline.yaml", []string{`line 5: baseline.diff_filter: "changed" is not a diff filter`, "line 4: baseline.file: give baseline.ref or baseline.file, not both"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := Load("testdata/"+tc.file, testNames)
@@ -139,6 +143,8 @@ func TestSchemaAcceptsFull(t *testing.T) {
 		`{"vendored": {"scan": ["../up"]}}`,
 		`{"include_vendored": "yes"}`,
 		`{"producers": {"gosec": {"include_vendored": 1}}}`,
+		`{"baseline": {"diff_filter": "changed"}}`,
+		`{"baseline": {"ref": "main", "file": "main.sarif"}}`,
 	} {
 		bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(doc))
 		if sch.Validate(bad) == nil {
