@@ -110,6 +110,13 @@ func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 		res.AddLocation(loc)
 	}
 	res.WithPartialFingerPrints(map[string]interface{}{"draconHash/v1": ei.GetHash()})
+	// New for this scan (against its baseline, within its diff filter:
+	// internal/enrichers/baseline), or already there.
+	if ei.GetIsNew() {
+		res.WithBaselineState("new")
+	} else {
+		res.WithBaselineState("unchanged")
+	}
 	if ei.GetSuppressed() {
 		res.AddSuppression(suppression(ei, loc))
 	}
