@@ -33,13 +33,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":     {"run the whole pipeline on a folder", runRun},
-		"parse":   {"parse one scanner report into a LaunchToolResponse", runParse},
-		"enrich":  {"deduplicate parsed results against the findings store", runEnrich},
-		"consume": {"write SARIF and print findings from enriched results", runConsume},
-		"gate":    {"decide pass or fail from enriched results", runGate},
-		"tools":   {"list, install and check scanners (list | install [NAME...] | doctor)", runTools},
-		"version": {"print Dracon's version", runVersion},
+		"run":      {"run the whole pipeline on a folder", runRun},
+		"parse":    {"parse one scanner report into a LaunchToolResponse", runParse},
+		"enrich":   {"deduplicate parsed results against the findings store", runEnrich},
+		"consume":  {"write SARIF and print findings from enriched results", runConsume},
+		"gate":     {"decide pass or fail from enriched results", runGate},
+		"tools":    {"list, install and check scanners (list | install [NAME...] | doctor)", runTools},
+		"findings": {"list, show and triage the findings store's findings (list | show ID | triage ID)", runFindings},
+		"store":    {"manage the findings store (import --from-dracon DSN)", runStore},
+		"version":  {"print Dracon's version", runVersion},
 	}
 }
 
