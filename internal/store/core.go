@@ -44,7 +44,8 @@ type sigRow struct {
 
 type findingRow struct {
 	id, tool, rule, path, severity, title string
-	inc                                   int // 1: count this scan; 0: it already was
+	inc                                   int  // 1: count this scan; 0: it already was
+	isNew                                 bool // an id Observe made up, not in the store yet
 }
 
 type occRow struct {
@@ -417,6 +418,10 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	}
 
 	// 6. One row per finding.
+	fresh := make(map[string]bool, len(newByPrimary))
+	for _, id := range newByPrimary {
+		fresh[id] = true
+	}
 	rowOf := make(map[string]int, len(in))
 	frows := make([]findingRow, 0, len(in))
 	batchTools := map[string][]string{}
@@ -434,16 +439,12 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		if counted[id] {
 			inc = 0
 		}
-		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title, inc: inc})
+		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title, inc: inc, isNew: fresh[id]})
 	}
 	// New findings first (no other writer knows their ids, so they never
 	// wait), then the existing ones in id order: the rows another writer
 	// may want are locked last, so held for the shortest time, and in
 	// the same order by everyone.
-	fresh := make(map[string]bool, len(newByPrimary))
-	for _, id := range newByPrimary {
-		fresh[id] = true
-	}
 	sort.Slice(frows, func(i, j int) bool {
 		if fi, fj := fresh[frows[i].id], fresh[frows[j].id]; fi != fj {
 			return fi

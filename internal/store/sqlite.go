@@ -257,45 +257,69 @@ ON CONFLICT DO NOTHING RETURNING algorithm, value`)
 	return out, err
 }
 
+// upsertFindings inserts the new findings and updates the known ones
+// (an UPDATE ... FROM for those: cheaper in SQLite than an INSERT that
+// conflicts). Rows without a finding yet are those whose id Observe
+// made up; the transaction holds the write lock, so nothing else can
+// have created them meanwhile.
 func (t *sqliteTx) upsertFindings(ctx context.Context, scan Scan, in []findingRow) (map[string]Finding, error) {
 	out := make(map[string]Finding, len(in))
 	at := scan.Started.UnixMilli()
-	err := chunks(len(in), sqliteChunk, func(lo, hi int) error {
-		st, err := t.stmt(ctx, `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at,
-	first_seen, last_seen, first_scan, last_scan, times_seen)
-SELECT v.column1, ?1, v.column2, v.column2, v.column3, v.column4, v.column5, v.column6, 'open', ?2, ?2, ?2, ?3, ?3, v.column7
-FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?, ?, ?)")+`) AS v WHERE true
-ON CONFLICT (id) DO UPDATE SET
-	times_seen = findings.times_seen + CASE WHEN findings.last_scan = excluded.last_scan THEN 0 ELSE excluded.times_seen END,
-	first_seen = min(findings.first_seen, excluded.first_seen),
-	first_scan = CASE WHEN excluded.first_seen < findings.first_seen THEN excluded.first_scan ELSE findings.first_scan END,
-	last_seen = max(findings.last_seen, excluded.last_seen),
-	last_scan = CASE WHEN excluded.last_seen >= findings.last_seen THEN excluded.last_scan ELSE findings.last_scan END,
-	tools = CASE WHEN instr(',' || findings.tools || ',', ',' || excluded.tool || ',') > 0 THEN findings.tools
-		ELSE findings.tools || ',' || excluded.tool END,
-	rule = excluded.rule, path = excluded.path, severity = excluded.severity, title = excluded.title
-RETURNING `+findingCols)
-		if err != nil {
-			return err
+	var fresh, known []findingRow
+	for _, r := range in {
+		if r.isNew {
+			fresh = append(fresh, r)
+		} else {
+			known = append(known, r)
 		}
-		args := make([]any, 0, 7*(hi-lo)+3)
-		args = append(args, scan.Repository, at, scan.ID)
-		for _, r := range in[lo:hi] {
-			args = append(args, r.id, r.tool, r.rule, r.path, r.severity, r.title, r.inc)
-		}
-		rows, err := st.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			f, err := scanFinding(sqlRows{rows})
+	}
+	run := func(rows []findingRow, q func(n int) string) error {
+		return chunks(len(rows), sqliteChunk, func(lo, hi int) error {
+			st, err := t.stmt(ctx, q(hi-lo))
 			if err != nil {
 				return err
 			}
-			out[f.ID] = f
-		}
-		return rows.Err()
+			args := make([]any, 0, 7*(hi-lo)+3)
+			args = append(args, scan.Repository, at, scan.ID)
+			for _, r := range rows[lo:hi] {
+				args = append(args, r.id, r.tool, r.rule, r.path, r.severity, r.title, r.inc)
+			}
+			rs, err := st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			defer rs.Close()
+			for rs.Next() {
+				f, err := scanFinding(sqlRows{rs})
+				if err != nil {
+					return err
+				}
+				out[f.ID] = f
+			}
+			return rs.Err()
+		})
+	}
+	if err := run(fresh, func(n int) string {
+		return `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at,
+	first_seen, last_seen, first_scan, last_scan, times_seen)
+SELECT v.column1, ?1, v.column2, v.column2, v.column3, v.column4, v.column5, v.column6, 'open', ?2, ?2, ?2, ?3, ?3, v.column7
+FROM (VALUES ` + rowsOf(n, "(?, ?, ?, ?, ?, ?, ?)") + `) AS v
+RETURNING ` + findingCols
+	}); err != nil {
+		return nil, err
+	}
+	err := run(known, func(n int) string {
+		return `UPDATE findings SET
+	times_seen = times_seen + CASE WHEN last_scan = ?3 THEN 0 ELSE v.column7 END,
+	first_seen = min(first_seen, ?2),
+	first_scan = CASE WHEN ?2 < first_seen THEN ?3 ELSE first_scan END,
+	last_seen = max(last_seen, ?2),
+	last_scan = CASE WHEN ?2 >= last_seen THEN ?3 ELSE last_scan END,
+	tools = CASE WHEN instr(',' || tools || ',', ',' || v.column2 || ',') > 0 THEN tools ELSE tools || ',' || v.column2 END,
+	rule = v.column3, path = v.column4, severity = v.column5, title = v.column6
+FROM (VALUES ` + rowsOf(n, "(?, ?, ?, ?, ?, ?, ?)") + `) AS v
+WHERE findings.id = v.column1 AND ?1 = ?1
+RETURNING ` + findingCols
 	})
 	return out, err
 }

@@ -37,7 +37,7 @@ CREATE TABLE findings (
 	fixed_scan    TEXT NOT NULL DEFAULT '',
 	fixed_at      INTEGER,
 	reopened      INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+);
 CREATE INDEX findings_repository_status ON findings (repository, status);
 
 CREATE TABLE signatures (
