@@ -9,6 +9,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/gitdiff"
 	"github.com/draconsec/dracon/internal/pipeline"
 )
 
@@ -16,6 +17,8 @@ type runOptions struct {
 	config, source, out, runDir, failOn, format string
 	concurrency                                 int
 	newOnly                                     bool
+	baselineRef, baselineFile, diffFilter       string
+	diffBase                                    string
 }
 
 func runRun(ctx context.Context, env Env, args []string) int {
@@ -29,6 +32,10 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.failOn, "fail-on", "", "fail on findings at or above this severity: none, info, low, medium, high, critical (overrides gate.fail_on)")
 	fs.BoolVar(&o.newOnly, "new-only", false, "fail only on findings no earlier scan saw")
 	fs.StringVar(&o.format, "format", "", "findings printed at the end: table, json or none (overrides consumers.stdout.format)")
+	fs.StringVar(&o.baselineRef, "baseline-ref", "", "new against the latest scan of this branch in the findings store, e.g. main (default on pull and merge requests: their target branch; overrides baseline.ref)")
+	fs.StringVar(&o.baselineFile, "baseline", "", "new against this SARIF file or findings JSON (--format json) an earlier run wrote, instead of the store (overrides baseline.file)")
+	fs.StringVar(&o.diffFilter, "diff-filter", "", "only findings on what the change touched count: added, diff_context, file or nofilter (overrides baseline.diff_filter)")
+	fs.StringVar(&o.diffBase, "diff-base", "", "revision the change is diffed from (default: the merge base of the target branch and HEAD; overrides baseline.diff_base)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(env, err)
@@ -48,6 +55,9 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	}
 	if o.newOnly {
 		cfg.Gate.NewOnly = true
+	}
+	if err := o.applyBaseline(cfg); err != nil {
+		return usageError(env, err)
 	}
 	if o.format != "" {
 		switch o.format {
@@ -93,4 +103,32 @@ func loadConfig(path, source string) (*config.Config, error) {
 		}
 	}
 	return config.Parse(nil, names)
+}
+
+// applyBaseline puts the baseline flags over the config's baseline block.
+func (o runOptions) applyBaseline(cfg *config.Config) error {
+	switch {
+	case o.baselineRef != "" && o.baselineFile != "":
+		return errors.New("--baseline-ref and --baseline: give one")
+	case o.baselineRef != "":
+		cfg.Baseline.Ref, cfg.Baseline.File = o.baselineRef, ""
+	case o.baselineFile != "":
+		// Relative to the working folder, as a user typed it.
+		p, err := filepath.Abs(o.baselineFile)
+		if err != nil {
+			return err
+		}
+		cfg.Baseline.File, cfg.Baseline.Ref = p, ""
+	}
+	if o.diffFilter != "" {
+		m, err := gitdiff.ParseMode(o.diffFilter)
+		if err != nil {
+			return fmt.Errorf("--diff-filter: %w", err)
+		}
+		cfg.Baseline.DiffFilter = string(m)
+	}
+	if o.diffBase != "" {
+		cfg.Baseline.DiffBase = o.diffBase
+	}
+	return nil
 }

@@ -83,8 +83,10 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 	for _, r := range results {
 		for _, is := range r.GetIssues() {
 			// Another tool's report of a finding counts once, on the issue
-			// that stands for it.
-			if is.GetSuppressed() || is.GetDuplicateOf() != "" || (o.NewOnly && !is.GetIsNew()) {
+			// that stands for it; what the change did not touch (the diff
+			// filter of internal/enrichers/baseline) is not its to gate.
+			if is.GetSuppressed() || is.GetDuplicateOf() != "" || (o.NewOnly && !is.GetIsNew()) ||
+				is.GetAnnotations()["dracon.diff"] == "outside" {
 				continue
 			}
 			if s := is.GetRawIssue().GetSeverity(); s >= o.FailOn {

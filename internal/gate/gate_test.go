@@ -37,6 +37,8 @@ func TestEvaluate(t *testing.T) {
 		{"consumer failed", nil, []ProducerFailure{{Stage: "consumer", Name: "sarif", Reason: "disk full"}}, Options{}, Failed, ExitError, "consumer sarif failed: disk full"},
 		{"one finding from two tools counts once", results(finding(high, true, false),
 			&v1.EnrichedIssue{RawIssue: &v1.Issue{Severity: high}, IsNew: true, DuplicateOf: "h1"}), nil, Options{FailOn: high}, Failed, ExitFindings, "1 findings at or above HIGH (1 HIGH)"},
+		{"outside the diff filter not gated", results(finding(high, true, false),
+			&v1.EnrichedIssue{RawIssue: &v1.Issue{Severity: crit}, Annotations: map[string]string{"dracon.diff": "outside"}}), nil, Options{FailOn: high}, Failed, ExitFindings, "1 findings at or above HIGH (1 HIGH)"},
 		{"failure wins over findings", results(finding(crit, true, false)), []ProducerFailure{{Name: "bandit", Reason: "x"}}, Options{FailOn: high}, Failed, ExitError, "producer bandit failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

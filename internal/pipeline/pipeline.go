@@ -17,6 +17,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/enrichers"
+	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	enricherreg "github.com/draconsec/dracon/internal/enrichers/registry"
 	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/producers"
@@ -343,6 +344,9 @@ type EnrichOptions struct {
 	Getenv func(string) string
 	// Fixed receives the findings this scan marked fixed.
 	Fixed func([]store.Finding)
+	// Baseline is what findings are new against; nil: PrepareBaseline
+	// from the config and the scan's tags.
+	Baseline *baseline.Config
 }
 
 // Enrich wraps parsed results and runs the enrichers of
@@ -358,7 +362,18 @@ func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []
 		results[i] = enrichers.Wrap(l)
 	}
 	env := enricherreg.Env{Source: o.Source, Fixed: o.Fixed, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) }}
-	if c.Enrichers.On("dedup") {
+	if c.Enrichers.On("baseline") {
+		if o.Baseline == nil {
+			b, err := PrepareBaseline(ctx, c, o.Source, scan, o.Getenv, log)
+			if err != nil {
+				return nil, err
+			}
+			o.Baseline = &b
+		}
+		env.Baseline = *o.Baseline
+	}
+	// The store is history for dedup, and a branch's scans for baseline.
+	if c.Enrichers.On("dedup") || env.Baseline.Ref != "" && env.Baseline.File == nil {
 		dsn := o.Store
 		if dsn == "" {
 			dsn = store.ChooseDSN(c.Enrichers.Dedup.Store, o.Getenv)

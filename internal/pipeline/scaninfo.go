@@ -5,14 +5,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // NewScanInfo names a scan: a fresh UUID, its start time, and tags
-// (repository, ref, commit, event) from the CI system's environment, or
-// from git when run by hand.
+// (repository, ref, commit, event; base_ref, a pull or merge request's
+// target branch) from the CI system's environment, or from git when run
+// by hand.
 func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.ScanInfo {
 	tags := map[string]string{}
 	set := func(k string, vals ...string) {
@@ -43,6 +45,12 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 	if tags["event"] == "" {
 		tags["event"] = "manual"
 	}
+	// A pull or merge request's target branch: what its findings are new
+	// against (internal/enrichers/baseline).
+	if e := getenv("GITHUB_EVENT_NAME"); e == "pull_request" || e == "pull_request_target" {
+		set("base_ref", baseline.NormalizeRef(getenv("GITHUB_BASE_REF")))
+	}
+	set("base_ref", baseline.NormalizeRef(getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")))
 	return &v1.ScanInfo{
 		ScanUuid:      uuid.NewString(),
 		ScanStartTime: timestamppb.New(now),

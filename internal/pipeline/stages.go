@@ -10,6 +10,7 @@ import (
 	"github.com/draconsec/dracon/internal/consumers"
 	"github.com/draconsec/dracon/internal/consumers/sarifout"
 	"github.com/draconsec/dracon/internal/consumers/stdout"
+	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/store"
@@ -22,6 +23,7 @@ import (
 // name and a Run over the run's state; reading this list tells the run.
 var stages = []stage{
 	planStage{},     // the producers: named in the config, or auto-detected
+	baselineStage{}, // what findings are new against; the change, for the diff filter
 	vendoredStage{}, // which files are the project's own
 	produceStage{},  // the scanners, in parallel, and their reports parsed
 	secretsStage{},  // secret values hidden in every tool's findings and files
@@ -55,7 +57,11 @@ type runState struct {
 	failures []gate.ProducerFailure
 	results  []*v1.EnrichedLaunchToolResponse
 	fixed    []store.Finding // findings this scan no longer reports
-	sum      *summary.Summary
+	// baselineCfg is what findings are new against; baseline what the
+	// comparison found (nil when the baseline enricher is off).
+	baselineCfg *baseline.Config
+	baseline    *baseline.Result
+	sum         *summary.Summary
 }
 
 // Run runs the whole pipeline. The error is for the run itself breaking
@@ -189,7 +195,7 @@ func (enrichStage) String() string { return "enrich" }
 func (enrichStage) Run(ctx context.Context, r *runState) error {
 	var err error
 	r.results, err = Enrich(ctx, EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log, Getenv: r.o.Getenv,
-		Fixed: func(f []store.Finding) { r.fixed = append(r.fixed, f...) }}, r.scan, r.launches)
+		Fixed: func(f []store.Finding) { r.fixed = append(r.fixed, f...) }, Baseline: r.baselineCfg}, r.scan, r.launches)
 	if err != nil {
 		return err
 	}
@@ -252,6 +258,9 @@ func (summaryStage) String() string { return "summary" }
 func (summaryStage) Run(_ context.Context, r *runState) error {
 	r.sum.Counts = summary.Count(r.results)
 	r.sum.Counts.Fixed = len(r.fixed)
+	if r.sum.Baseline = baselineSummary(r.baseline); r.baseline != nil && r.baseline.Kind != baseline.KindPrevious {
+		r.sum.Counts.Fixed = r.baseline.Fixed // what the change fixes, against its baseline
+	}
 	r.sum.FinishedAt = time.Now().UTC()
 	path := filepath.Join(r.o.Out, "summary.json")
 	r.sum.Outputs["summary"] = path

@@ -34,6 +34,27 @@ type Summary struct {
 	Producers     []Producer        `json:"producers"`
 	Outputs       map[string]string `json:"outputs"`
 	RunDir        string            `json:"run_dir"`
+	// Baseline is what new was measured against; absent when the baseline
+	// enricher is off.
+	Baseline *Baseline `json:"baseline,omitempty"`
+}
+
+// Baseline is what a scan's findings were new against (docs/summary.md).
+type Baseline struct {
+	// Kind: "branch" (the latest scan of Ref in the findings store),
+	// "file" (a file an earlier run wrote) or "previous" (none: new means
+	// the store never saw it).
+	Kind   string `json:"kind"`
+	Ref    string `json:"ref,omitempty"`
+	ScanID string `json:"scan_id,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	File   string `json:"file,omitempty"`
+	// DiffFilter is the diff filter applied (absent: none), DiffBase the
+	// commit the change was diffed from.
+	DiffFilter string `json:"diff_filter,omitempty"`
+	DiffBase   string `json:"diff_base,omitempty"`
+	// Notes say why a baseline or the diff filter was not used.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Counts of findings.
@@ -45,10 +66,17 @@ type Counts struct {
 	// stands for (duplicate_of): kept as evidence, counted once in Total.
 	Merged int `json:"merged"`
 	// Fixed counts the findings the store knew that this scan of a branch
-	// no longer reports (0 for pull requests: see docs/store.md).
-	Fixed      int            `json:"fixed"`
-	BySeverity map[string]int `json:"by_severity"`
-	ByTool     map[string]int `json:"by_tool"`
+	// no longer reports; with a baseline (a pull request's target branch, a
+	// baseline file), the baseline's findings this scan no longer reports.
+	Fixed int `json:"fixed"`
+	// Existing counts findings that are not new: the baseline has them
+	// (or, with none, an earlier scan saw them), within the diff filter.
+	Existing int `json:"existing"`
+	// OutsideDiff counts findings outside the diff filter: kept, neither
+	// new nor existing, not gated. Total = New + Existing + OutsideDiff.
+	OutsideDiff int            `json:"outside_diff"`
+	BySeverity  map[string]int `json:"by_severity"`
+	ByTool      map[string]int `json:"by_tool"`
 }
 
 // Producer is one producer's status.
@@ -98,8 +126,13 @@ func Count(results []*v1.EnrichedLaunchToolResponse) Counts {
 			}
 			c.Total++
 			c.BySeverity[strings.TrimPrefix(is.GetRawIssue().GetSeverity().String(), "SEVERITY_")]++
-			if is.GetIsNew() {
+			switch {
+			case is.GetAnnotations()["dracon.diff"] == "outside": // internal/enrichers/baseline.OutsideDiff
+				c.OutsideDiff++
+			case is.GetIsNew():
 				c.New++
+			default:
+				c.Existing++
 			}
 			if is.GetSuppressed() {
 				c.Suppressed++

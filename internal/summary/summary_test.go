@@ -23,3 +23,19 @@ func TestCountMerged(t *testing.T) {
 		t.Errorf("counts = %+v", c)
 	}
 }
+
+// TestCountBaseline: every finding is new, existing or outside the diff
+// filter.
+func TestCountBaseline(t *testing.T) {
+	is := func(isNew bool, ann map[string]string) *v1.EnrichedIssue {
+		return &v1.EnrichedIssue{RawIssue: &v1.Issue{Severity: v1.Severity_SEVERITY_HIGH}, IsNew: isNew, Annotations: ann}
+	}
+	outside := map[string]string{"dracon.diff": "outside"}
+	results := []*v1.EnrichedLaunchToolResponse{{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"}, Issues: []*v1.EnrichedIssue{
+		is(true, nil), is(false, nil), is(false, nil), is(false, outside), is(true, map[string]string{"Owner-0": "@a"}),
+	}}}
+	c := Count(results)
+	if c.Total != 5 || c.New != 2 || c.Existing != 2 || c.OutsideDiff != 1 {
+		t.Errorf("counts = %+v", c)
+	}
+}

@@ -62,6 +62,8 @@ func status(ei *v1.EnrichedIssue) string {
 	switch {
 	case ei.GetSuppressed():
 		return "suppressed"
+	case ei.GetAnnotations()["dracon.diff"] == "outside": // internal/enrichers/baseline's diff filter
+		return "outside diff"
 	case ei.GetIsNew():
 		return "new"
 	default:

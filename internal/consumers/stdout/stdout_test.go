@@ -2,6 +2,7 @@ package stdout
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -24,5 +25,28 @@ func TestTableMerged(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "gitleaks+gosec") || strings.Contains(b.String(), "G101") {
 		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+// TestTableStatus: new, seen before, suppressed, outside the diff filter.
+func TestTableStatus(t *testing.T) {
+	mk := func(rule string, ei *v1.EnrichedIssue) *v1.EnrichedIssue {
+		ei.RawIssue = &v1.Issue{ToolName: "gosec", RuleId: rule, Target: "main.go:1", Severity: v1.Severity_SEVERITY_HIGH}
+		return ei
+	}
+	results := []*v1.EnrichedLaunchToolResponse{{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"}, Issues: []*v1.EnrichedIssue{
+		mk("G1", &v1.EnrichedIssue{IsNew: true}),
+		mk("G2", &v1.EnrichedIssue{Count: 3}),
+		mk("G3", &v1.EnrichedIssue{Suppressed: true}),
+		mk("G4", &v1.EnrichedIssue{Count: 1, Annotations: map[string]string{"dracon.diff": "outside"}}),
+	}}}
+	var b bytes.Buffer
+	if err := WriteTable(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"G1 .* new$", "G2 .* seen 3x$", "G3 .* suppressed$", "G4 .* outside diff$"} {
+		if !regexp.MustCompile("(?m)" + want).MatchString(b.String()) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
 	}
 }

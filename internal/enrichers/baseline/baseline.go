@@ -106,6 +106,11 @@ type Enricher struct {
 	Notice func(string)
 }
 
+// New makes the enricher.
+func New(st store.Store, c Config, notice func(string)) Enricher {
+	return Enricher{Store: st, Config: c, Notice: notice}
+}
+
 func (Enricher) String() string { return "baseline" }
 
 // Enrich implements enrichers.Enricher.

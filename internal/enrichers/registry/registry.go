@@ -5,6 +5,7 @@ package registry
 
 import (
 	"github.com/draconsec/dracon/internal/enrichers"
+	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	"github.com/draconsec/dracon/internal/enrichers/dedup"
 	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
@@ -26,6 +27,8 @@ type Env struct {
 	Notice func(msg string)
 	// Fixed receives the findings the scan marked fixed.
 	Fixed func([]store.Finding)
+	// Baseline is what findings are new against, and the diff filter.
+	Baseline baseline.Config
 }
 
 // Entry is one enricher: its config name and how to build it.
@@ -39,12 +42,14 @@ type Entry struct {
 
 // all is the chain, in order: identity first (every later step names
 // findings by hash), merge before dedup (the store keeps one finding that
-// several tools reported), dedup (history), then what suppresses, then
-// what annotates.
+// several tools reported), dedup (history), baseline (new for the change:
+// against the target branch, within the diff filter), then what
+// suppresses, then what annotates.
 var all = []Entry{
 	{Name: "identity", New: func(Env) enrichers.Enricher { return identity.Enricher{} }, Always: true},
 	{Name: "merge", New: func(Env) enrichers.Enricher { return merge.Enricher{} }},
 	{Name: "dedup", New: func(e Env) enrichers.Enricher { return dedup.Enricher{Store: e.Store, Fixed: e.Fixed} }},
+	{Name: "baseline", New: func(e Env) enrichers.Enricher { return baseline.New(e.Store, e.Baseline, e.Notice) }},
 	{Name: "toolsuppress", New: func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
 	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
 	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
