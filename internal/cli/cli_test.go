@@ -142,13 +142,21 @@ func TestUsageErrors(t *testing.T) {
 		{"gate", "--fail-on", "severe", "x.pb"},
 		{"run", "--format", "xml"},
 		{"run", "--config", "/no/such/dracon.yaml"},
+		{"run", "--diff-filter", "changed"},
+		{"run", "--baseline-ref", "main", "--baseline", "main.sarif"},
 		{"tools", "fly"},
 	} {
 		if code, _, _ := dracon(t, args...); code != 2 {
 			t.Errorf("dracon %q: exit %d, want 2", args, code)
 		}
 	}
-	code, _, stderr := dracon(t, "parse", "--tool", "gosec", filepath.Join(producertest.CorpusDir(t), "defectdojo", "bandit", "dd.json"))
+	// A baseline file that cannot be read stops the run before a scanner runs.
+	tmp := t.TempDir()
+	code, _, stderr := dracon(t, "run", "--source", "../../examples", "--out", tmp, "--run-dir", tmp, "--baseline", filepath.Join(tmp, "main.sarif"))
+	if code != 2 || !strings.Contains(stderr, "baseline: open "+filepath.Join(tmp, "main.sarif")) || strings.Contains(stderr, "started") {
+		t.Errorf("missing baseline file: %d %s", code, stderr)
+	}
+	code, _, stderr = dracon(t, "parse", "--tool", "gosec", filepath.Join(producertest.CorpusDir(t), "defectdojo", "bandit", "dd.json"))
 	if code != 2 || !strings.Contains(stderr, "dd.json") || !strings.Contains(stderr, "gosec") {
 		t.Errorf("wrong tool's file: %d %s", code, stderr)
 	}
