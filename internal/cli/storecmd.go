@@ -268,6 +268,11 @@ func (r draconIssue) imported(repo, tool string) store.Imported {
 		StatusAt:     r.firstSeen,
 		Origin:       draconImportOrigin,
 	}
+	if loc := fingerprint.DraconLocation(r.typ, r.target); loc != "" {
+		// The location decides before Dracon's hash, whose target a scan
+		// here does not reproduce (fingerprint.DraconLocV1).
+		im.Signatures = append([]store.Signature{{Algorithm: fingerprint.DraconLocV1, Value: loc}}, im.Signatures...)
+	}
 	if r.falsePositive {
 		im.Status, im.StatusReason, im.StatusAt = store.StatusFalsePositive, draconFPReason, r.updatedAt
 	}

@@ -391,3 +391,54 @@ func TestDraconSourceAndTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestImportMatchesByLocation: a row as Dracon itself wrote it, with the
+// target its Tekton workspace gave (file:///workspace/output/source-code/
+// ...) and so a hash no scan here reproduces, is matched on the next scan
+// of the same code by its type, file and line, and its history goes on.
+func TestImportMatchesByLocation(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(producertest.CorpusDir(t), "defectdojo", "gosec", "many_vulns.json")
+	ci := map[string]string{"GITHUB_REPOSITORY": "acme/app", "GITHUB_REF": "refs/heads/main", "GITHUB_EVENT_NAME": "push"}
+	launchPB := filepath.Join(dir, "gosec.pb")
+	if code, _, stderr := draconEnv(t, ci, "parse", "--tool", "gosec", report, "--out", launchPB); code != 0 {
+		t.Fatalf("parse: %s", stderr)
+	}
+	launch, err := pipeline.ReadLaunch(launchPB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := launch.Issues[3]
+	loc := is.GetLocation()
+	row := rowOf(is, "https://github.com/acme/app.git?ref=0f1e2d3c")
+	row.target = fmt.Sprintf("file:///workspace/output/source-code/%s:%d-%d", strings.TrimPrefix(loc.GetPath(), "/"), loc.GetStartLine(), loc.GetEndLine())
+	row.hash = fingerprint.DraconHash(&v1.Issue{Target: row.target, Type: row.typ, Title: row.title, Source: row.source})
+	row.firstSeen, row.updatedAt, row.occurrences = at("2023-01-02T03:04:05Z"), at("2024-05-06T07:08:09Z"), 6
+	if row.hash == fingerprint.DraconHash(is) {
+		t.Fatal("the row's hash must differ from the scan's, as a real Dracon row's does")
+	}
+	db := filepath.Join(t.TempDir(), "findings.db")
+	if code, stdout, stderr := draconEnv(t, nil, "store", "import", "--from-dracon", draconDatabase(t, []draconRow{row}), "--store", db); code != 0 || !strings.Contains(stdout, "1 findings created") {
+		t.Fatalf("import: %d %s %s", code, stdout, stderr)
+	}
+	out := t.TempDir()
+	if code, _, stderr := draconEnv(t, nil, "enrich", "--store", db, "--out-dir", out, launchPB); code != 0 {
+		t.Fatalf("enrich: %s", stderr)
+	}
+	res, err := pipeline.ReadEnriched(filepath.Join(out, "gosec.enriched.pb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	matched := 0
+	for _, e := range res.Issues {
+		if !e.IsNew {
+			matched++
+			if e.Count != 7 || !e.FirstSeen.AsTime().Equal(*row.firstSeen) || e.RawIssue.GetLocation().GetStartLine() != loc.GetStartLine() {
+				t.Errorf("matched %v", e)
+			}
+		}
+	}
+	if matched != 1 {
+		t.Errorf("%d issues matched the imported row, want 1", matched)
+	}
+}

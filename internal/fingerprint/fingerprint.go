@@ -77,6 +77,53 @@ func DraconHash(is *v1.Issue) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// DraconLocV1 names a location signature for rows imported from a Dracon
+// database ("legacy/dracon-loc/v1"): Dracon's type, the last two elements
+// of the file's path and the first line. Dracon's own hash covers the
+// target as its Tekton workspace wrote it (file:///workspace/output/
+// source-code/..., in a layout Dracon here does not share), so it rarely
+// matches a scan made here; the location does, on the first scan of the
+// same code, which then gives the finding its line-free signatures.
+const DraconLocV1 = "legacy/dracon-loc/v1"
+
+// DraconLocation is the DraconLocV1 signature of a Dracon type and target
+// ("file:///workspace/output/source-code/app/main.go:19-21" or
+// "app/main.go:19"); "" when the target names no file and line.
+func DraconLocation(typ, target string) string {
+	t := strings.TrimSpace(target)
+	if strings.HasPrefix(strings.ToLower(t), "file://") {
+		t = t[len("file://"):]
+		if u, err := url.PathUnescape(t); err == nil {
+			t = u
+		}
+	}
+	i := strings.LastIndexByte(t, ':')
+	if i <= 0 {
+		return ""
+	}
+	lines := t[i+1:]
+	if j := strings.IndexByte(lines, '-'); j >= 0 {
+		lines = lines[:j]
+	}
+	if lines == "" || strings.Trim(lines, "0123456789") != "" {
+		return ""
+	}
+	segs := strings.Split(strings.Trim(strings.ReplaceAll(t[:i], `\`, "/"), "/"), "/")
+	if len(segs) > 2 {
+		segs = segs[len(segs)-2:]
+	}
+	return hash(DraconLocV1, typ, strings.Join(segs, "/"), strings.TrimLeft(lines, "0"))
+}
+
+// DraconLocationOf is DraconLocation for an issue of a scan here.
+func DraconLocationOf(is *v1.Issue) string {
+	loc := is.GetLocation()
+	if loc.GetPath() == "" || loc.GetStartLine() <= 0 {
+		return ""
+	}
+	return DraconLocation(is.GetType(), fmt.Sprintf("%s:%d", loc.GetPath(), loc.GetStartLine()))
+}
+
 // Signature is one algorithm's identity of a finding.
 type Signature struct {
 	Algorithm string

@@ -298,3 +298,28 @@ func TestDAST(t *testing.T) {
 		}
 	}
 }
+
+// TestDraconLocation: a row Dracon wrote in its Tekton workspace and a
+// finding scanned here at the same file and line share the location
+// signature.
+func TestDraconLocation(t *testing.T) {
+	here := DraconLocationOf(&v1.Issue{Type: "G204", Location: &v1.Location{Path: "goapp/main.go", StartLine: 19, EndLine: 19}})
+	for _, target := range []string{
+		"file:///workspace/output/source-code/goapp/main.go:19-19",
+		"/home/runner/work/app/app/goapp/main.go:19",
+		"goapp/main.go:19-22",
+		`C:\src\app\goapp\main.go:19`,
+	} {
+		if got := DraconLocation("G204", target); got != here {
+			t.Errorf("%s: another signature than the scan's", target)
+		}
+	}
+	for _, target := range []string{"goapp/main.go:20", "other/main.go:19", "goapp/main.go", "pkg:golang/x@v1"} {
+		if got := DraconLocation("G204", target); got == here {
+			t.Errorf("%s: the same signature as goapp/main.go:19", target)
+		}
+	}
+	if DraconLocation("G201", "goapp/main.go:19") == here {
+		t.Error("another type: the same signature")
+	}
+}

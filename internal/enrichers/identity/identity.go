@@ -32,6 +32,9 @@ func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.Enriched
 		}
 		is.Signatures[store.AlgorithmHashV0] = fingerprint.LegacyHash(is.RawIssue)
 		is.Signatures[fingerprint.DraconV2] = fingerprint.DraconHash(is.RawIssue)
+		if loc := fingerprint.DraconLocationOf(is.RawIssue); loc != "" {
+			is.Signatures[fingerprint.DraconLocV1] = loc
+		}
 		if len(sigs) > 0 {
 			is.Hash = sigs[0].Value
 		} else {
@@ -49,7 +52,8 @@ func Ordered(is *v1.EnrichedIssue) []store.Signature {
 			out = append(out, store.Signature{Algorithm: alg, Value: v})
 		}
 	}
-	for _, alg := range []string{store.AlgorithmHashV0, fingerprint.DraconV2} {
+	// Imported Dracon rows carry both of Dracon's; the location decides.
+	for _, alg := range []string{store.AlgorithmHashV0, fingerprint.DraconLocV1, fingerprint.DraconV2} {
 		if v, ok := is.GetSignatures()[alg]; ok {
 			out = append(out, store.Signature{Algorithm: alg, Value: v})
 		}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/draconsec/dracon/internal/fingerprint"
@@ -23,10 +24,18 @@ func TestEnrich(t *testing.T) {
 	for _, tc := range []struct {
 		is   *v1.EnrichedIssue
 		best string
-	}{{code, fingerprint.CodeV1}, {secret, fingerprint.SecretV1}, {empty, fingerprint.CodeV1}} {
+		want []string // the algorithms after the best
+	}{
+		{code, fingerprint.CodeV1, []string{store.AlgorithmHashV0, fingerprint.DraconLocV1, fingerprint.DraconV2}},
+		{secret, fingerprint.SecretV1, []string{store.AlgorithmHashV0, fingerprint.DraconLocV1, fingerprint.DraconV2}},
+		{empty, fingerprint.CodeV1, []string{store.AlgorithmHashV0, fingerprint.DraconV2}}, // no file and line: no location
+	} {
 		sigs := Ordered(tc.is)
-		if len(sigs) != 3 || sigs[0].Algorithm != tc.best || tc.is.Hash != sigs[0].Value ||
-			sigs[1].Algorithm != store.AlgorithmHashV0 || sigs[2].Algorithm != fingerprint.DraconV2 {
+		var rest []string
+		for _, s := range sigs[1:] {
+			rest = append(rest, s.Algorithm)
+		}
+		if sigs[0].Algorithm != tc.best || tc.is.Hash != sigs[0].Value || strings.Join(rest, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%v: signatures %v, hash %s", tc.is.RawIssue, sigs, tc.is.Hash)
 		}
 	}
