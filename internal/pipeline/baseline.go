@@ -55,6 +55,12 @@ func PrepareBaseline(ctx context.Context, c *config.Config, src string, scan *v1
 	}
 	var b baseline.Config
 	bc := c.Baseline
+	// The target branch: the baseline unless a file is, and where the
+	// change starts from either way.
+	target := baseline.NormalizeRef(bc.Ref)
+	if target == "" {
+		target = scan.GetScanTags()["base_ref"]
+	}
 	if bc.File != "" {
 		f, err := baseline.Load(abs(src, bc.File))
 		if err != nil {
@@ -62,10 +68,7 @@ func PrepareBaseline(ctx context.Context, c *config.Config, src string, scan *v1
 		}
 		b.File = f
 	} else {
-		b.Ref = baseline.NormalizeRef(bc.Ref)
-		if b.Ref == "" {
-			b.Ref = scan.GetScanTags()["base_ref"]
-		}
+		b.Ref = target
 	}
 	mode, err := gitdiff.ParseMode(bc.DiffFilter)
 	if err != nil {
@@ -80,7 +83,7 @@ func PrepareBaseline(ctx context.Context, c *config.Config, src string, scan *v1
 		b.Notes = append(b.Notes, msg)
 		return b, nil
 	}
-	base, err := diffBase(ctx, src, bc.DiffBase, b.Ref, getenv)
+	base, err := diffBase(ctx, src, bc.DiffBase, target, getenv)
 	if err != nil {
 		return off("%v", err)
 	}

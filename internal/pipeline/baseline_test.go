@@ -187,9 +187,12 @@ func TestPullRequest(t *testing.T) {
 	}
 	c3 := testConfig(t, "version: 1\nproducers:\n  gosec: {}\n")
 	c3.Baseline.File = sarif
+	// The diff still starts where the pull request's target branch does.
+	c3.Baseline.DiffFilter = "file"
 	res, _, _ = runEnv(t, c3, repo, pr)
 	if fresh := findingsOf(res.Results, func(is *v1.EnrichedIssue) bool { return is.IsNew }); strings.Join(fresh, ",") != added ||
-		res.Summary.Baseline.Kind != "file" || res.Summary.Baseline.File != sarif || res.Summary.Counts.Fixed != 1 {
+		res.Summary.Baseline.Kind != "file" || res.Summary.Baseline.File != sarif || res.Summary.Counts.Fixed != 1 ||
+		res.Summary.Baseline.DiffFilter != "file" || res.Summary.Baseline.DiffBase != main.Summary.Tags["commit"] || res.Summary.Counts.OutsideDiff != 2 {
 		t.Errorf("against main's SARIF: new %v, %+v, %+v", fresh, res.Summary.Baseline, res.Summary.Counts)
 	}
 }
