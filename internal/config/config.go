@@ -159,6 +159,14 @@ type Gate struct {
 	FailOn string `yaml:"fail_on"`
 	// NewOnly fails only on findings not seen in an earlier scan.
 	NewOnly bool `yaml:"new_only"`
+	// Teams are per-team thresholds, by owner as CODEOWNERS names it
+	// ("@acme/payments"): the findings a team owns fail at its fail_on.
+	Teams map[string]Team `yaml:"teams"`
+}
+
+// Team is one team's gate.
+type Team struct {
+	FailOn string `yaml:"fail_on"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m".
@@ -283,6 +291,16 @@ func (c *Config) validate(names Names) error {
 	c.Producers = resolved
 	if !oneOf(strings.ToLower(c.Gate.FailOn), severities) {
 		add("gate.fail_on", "%q is not a severity (one of: %s)", c.Gate.FailOn, strings.Join(severities[1:], ", "))
+	}
+	teams := make([]string, 0, len(c.Gate.Teams))
+	for name := range c.Gate.Teams {
+		teams = append(teams, name)
+	}
+	sort.Strings(teams)
+	for _, name := range teams {
+		if !oneOf(strings.ToLower(c.Gate.Teams[name].FailOn), severities) || c.Gate.Teams[name].FailOn == "" {
+			add("gate.teams."+name+".fail_on", "%q is not a severity (one of: %s)", c.Gate.Teams[name].FailOn, strings.Join(severities[1:], ", "))
+		}
 	}
 	if !oneOf(c.Consumers.Stdout.Format, formats) {
 		add("consumers.stdout.format", "%q is not a format (table, json, none)", c.Consumers.Stdout.Format)

@@ -30,6 +30,47 @@ type Options struct {
 	FailOn v1.Severity
 	// NewOnly counts only findings no earlier scan saw.
 	NewOnly bool
+	// Teams are per-team thresholds, by owner as CODEOWNERS names it
+	// ("@acme/payments"): a finding that team owns fails at its threshold
+	// instead of FailOn (UNSPECIFIED: never). A finding with several
+	// owners that have thresholds takes the strictest.
+	Teams map[string]v1.Severity
+}
+
+// ownerPrefix is the owners enricher's annotation key prefix (Dracon's
+// Owner-0, Owner-1, ...).
+const ownerPrefix = "Owner-"
+
+// threshold is the severity at which is fails, and the team whose
+// threshold it is ("" for FailOn). Of several owning teams, the strictest
+// wins: one that fails at all beats "none", a lower severity beats a
+// higher one, and names break ties.
+func (o Options) threshold(is *v1.EnrichedIssue) (v1.Severity, string) {
+	type team struct {
+		failOn v1.Severity
+		name   string
+	}
+	var owning []team
+	for k, owner := range is.GetAnnotations() {
+		if s, ok := o.Teams[owner]; ok && strings.HasPrefix(k, ownerPrefix) {
+			owning = append(owning, team{s, owner})
+		}
+	}
+	if len(owning) == 0 {
+		return o.FailOn, ""
+	}
+	none := v1.Severity_SEVERITY_UNSPECIFIED
+	sort.Slice(owning, func(i, j int) bool {
+		a, b := owning[i], owning[j]
+		if (a.failOn == none) != (b.failOn == none) {
+			return b.failOn == none
+		}
+		if a.failOn != b.failOn {
+			return a.failOn < b.failOn
+		}
+		return a.name < b.name
+	})
+	return owning[0].failOn, owning[0].name
 }
 
 // ProducerFailure is a producer (or, with Stage "consumer", a consumer)
@@ -75,11 +116,15 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%s %s failed: %s", stage, f.Name, f.Reason))
 		v.Verdict, v.ExitCode = Failed, ExitError
 	}
-	if o.FailOn == v1.Severity_SEVERITY_UNSPECIFIED {
+	if o.FailOn == v1.Severity_SEVERITY_UNSPECIFIED && len(o.Teams) == 0 {
 		return v
 	}
-	bySev := map[v1.Severity]int{}
-	total := 0
+	type bucket struct {
+		failOn v1.Severity
+		bySev  map[v1.Severity]int
+		total  int
+	}
+	buckets := map[string]*bucket{} // by team; "" is FailOn's
 	for _, r := range results {
 		for _, is := range r.GetIssues() {
 			// Another tool's report of a finding counts once, on the issue
@@ -89,16 +134,28 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 				is.GetAnnotations()["dracon.diff"] == "outside" {
 				continue
 			}
-			if s := is.GetRawIssue().GetSeverity(); s >= o.FailOn {
-				bySev[s]++
-				total++
+			failOn, team := o.threshold(is)
+			if s := is.GetRawIssue().GetSeverity(); failOn != v1.Severity_SEVERITY_UNSPECIFIED && s >= failOn {
+				b := buckets[team]
+				if b == nil {
+					b = &bucket{failOn: failOn, bySev: map[v1.Severity]int{}}
+					buckets[team] = b
+				}
+				b.bySev[s]++
+				b.total++
 			}
 		}
 	}
-	if total > 0 {
+	teams := make([]string, 0, len(buckets))
+	for t := range buckets {
+		teams = append(teams, t)
+	}
+	sort.Strings(teams) // FailOn's ("") first, then teams by name
+	for _, team := range teams {
+		b := buckets[team]
 		var parts []string
-		for s := v1.Severity_SEVERITY_CRITICAL; s >= o.FailOn; s-- {
-			if n := bySev[s]; n > 0 {
+		for s := v1.Severity_SEVERITY_CRITICAL; s >= b.failOn; s-- {
+			if n := b.bySev[s]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, strings.TrimPrefix(s.String(), "SEVERITY_")))
 			}
 		}
@@ -106,8 +163,11 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 		if o.NewOnly {
 			what = "new findings"
 		}
-		v.Reasons = append(v.Reasons, fmt.Sprintf("%d %s at or above %s (%s)", total, what,
-			strings.TrimPrefix(o.FailOn.String(), "SEVERITY_"), strings.Join(parts, ", ")))
+		if team != "" {
+			what += " owned by " + team
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("%d %s at or above %s (%s)", b.total, what,
+			strings.TrimPrefix(b.failOn.String(), "SEVERITY_"), strings.Join(parts, ", ")))
 		v.Verdict = Failed
 		if v.ExitCode == ExitPass {
 			v.ExitCode = ExitFindings

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -60,5 +61,46 @@ func TestParseSeverity(t *testing.T) {
 		if _, err := ParseSeverity(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func owned(sev v1.Severity, owners ...string) *v1.EnrichedIssue {
+	is := finding(sev, true, false)
+	is.Annotations = map[string]string{}
+	for i, o := range owners {
+		is.Annotations[fmt.Sprintf("Owner-%d", i)] = o
+	}
+	return is
+}
+
+// TestTeams: a team's threshold decides for the findings it owns; the
+// strictest of several owning teams wins; the others keep the default.
+func TestTeams(t *testing.T) {
+	high, med, low := v1.Severity_SEVERITY_HIGH, v1.Severity_SEVERITY_MEDIUM, v1.Severity_SEVERITY_LOW
+	none := v1.Severity_SEVERITY_UNSPECIFIED
+	teams := map[string]v1.Severity{"@acme/payments": med, "@acme/docs": none}
+	for _, tc := range []struct {
+		name    string
+		res     []*v1.EnrichedLaunchToolResponse
+		failOn  v1.Severity
+		verdict string
+		reasons []string
+	}{
+		{"payments fails on medium", results(owned(med, "@acme/payments"), owned(med, "@acme/web")), high, Failed,
+			[]string{"1 findings owned by @acme/payments at or above MEDIUM (1 MEDIUM)"}},
+		{"docs never fails", results(owned(high, "@acme/docs")), high, Passed, nil},
+		{"the strictest owner wins", results(owned(med, "@acme/docs", "@acme/payments")), high, Failed,
+			[]string{"1 findings owned by @acme/payments at or above MEDIUM (1 MEDIUM)"}},
+		{"default and team reasons", results(owned(high, "@acme/web"), owned(low, "@acme/payments"), owned(high, "@acme/payments")), high, Failed,
+			[]string{"1 findings at or above HIGH (1 HIGH)", "1 findings owned by @acme/payments at or above MEDIUM (1 HIGH)"}},
+		{"teams gate with no default", results(owned(med, "@acme/payments"), owned(high, "@acme/web")), none, Failed,
+			[]string{"1 findings owned by @acme/payments at or above MEDIUM (1 MEDIUM)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Evaluate(tc.res, nil, Options{FailOn: tc.failOn, Teams: teams})
+			if v.Verdict != tc.verdict || strings.Join(v.Reasons, "; ") != strings.Join(tc.reasons, "; ") {
+				t.Errorf("got %+v", v)
+			}
+		})
 	}
 }

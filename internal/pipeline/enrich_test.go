@@ -126,3 +126,18 @@ func keys(m map[string]*v1.EnrichedIssue) []string {
 	}
 	return out
 }
+
+// TestTeamThreshold: the go team fails on medium; the default would pass.
+func TestTeamThreshold(t *testing.T) {
+	producertest.RequireTool(t, gosec.Producer)
+	src := writeTree(t, enrichTree)
+	c := testConfig(t, "version: 1\nproducers:\n  gosec: {}\ngate:\n  fail_on: critical\n  teams:\n    \"@acme/go-team\":\n      fail_on: medium\n")
+	res, _ := run(t, c, src)
+	if res.Summary.Verdict != "failed" || len(res.Summary.Reasons) != 1 || !strings.Contains(res.Summary.Reasons[0], "owned by @acme/go-team at or above MEDIUM") {
+		t.Errorf("verdict %s, reasons %v", res.Summary.Verdict, res.Summary.Reasons)
+	}
+	c = testConfig(t, "version: 1\nproducers:\n  gosec: {}\ngate:\n  fail_on: critical\n  teams:\n    \"@acme/go-team\":\n      fail_on: none\n")
+	if res, _ := run(t, c, src); res.Summary.Verdict != "passed" {
+		t.Errorf("a team that never fails: %s %v", res.Summary.Verdict, res.Summary.Reasons)
+	}
+}

@@ -246,7 +246,13 @@ func (gateStage) Run(_ context.Context, r *runState) error {
 	if err != nil {
 		return err
 	}
-	v := gate.Evaluate(r.results, r.failures, gate.Options{FailOn: failOn, NewOnly: r.o.Config.Gate.NewOnly})
+	teams := map[string]v1.Severity{}
+	for name, t := range r.o.Config.Gate.Teams {
+		if teams[name], err = gate.ParseSeverity(t.FailOn); err != nil {
+			return fmt.Errorf("gate.teams.%s: %w", name, err)
+		}
+	}
+	v := gate.Evaluate(r.results, r.failures, gate.Options{FailOn: failOn, NewOnly: r.o.Config.Gate.NewOnly, Teams: teams})
 	r.sum.Verdict, r.sum.Reasons, r.sum.ExitCode = v.Verdict, v.Reasons, v.ExitCode
 	return nil
 }
