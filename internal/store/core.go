@@ -388,8 +388,7 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	// again (a re-run, or one call per tool) adds only what it lacks, and
 	// the findings it already saw are not counted again. Written before
 	// the findings rows, so that the rows other writers may be waiting
-	// for are held as briefly as possible (the foreign keys are checked
-	// at commit).
+	// for are held as briefly as possible.
 	have := map[occRow]bool{}
 	counted := map[string]bool{}
 	if !freshScan {
@@ -403,9 +402,41 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 			return nil, err
 		}
 	}
+
+	// One row per finding; the tools beyond a finding's first one in this
+	// batch (rare: one finding from two tools) are merged after.
+	fresh := make(map[string]bool, len(newByPrimary))
+	for _, id := range newByPrimary {
+		fresh[id] = true
+	}
+	rowOf := make(map[string]int, len(in))
+	frows := make([]findingRow, 0, len(in))
+	multi := map[string]bool{}
+	extraTools := map[string][]string{}
+	for i, si := range in {
+		id := assign[i]
+		if r, ok := rowOf[id]; ok {
+			multi[id] = true
+			if t := si.Tool; t != frows[r].tool && !contains(extraTools[id], t) {
+				extraTools[id] = append(extraTools[id], t)
+			}
+			continue
+		}
+		rowOf[id] = len(frows)
+		inc := 1
+		if counted[id] {
+			inc = 0
+		}
+		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title, inc: inc, isNew: fresh[id]})
+	}
+
 	occ := make([]occRow, 0, len(in))
 	for i, si := range in {
 		o := occRow{findingID: assign[i], tool: si.Tool, path: si.Path, start: si.StartLine, end: si.EndLine}
+		if freshScan && !multi[o.findingID] {
+			occ = append(occ, o) // the only report of its finding in a new scan
+			continue
+		}
 		if !have[o] {
 			have[o] = true
 			occ = append(occ, o)
@@ -417,37 +448,13 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		}
 	}
 
-	// 6. One row per finding.
-	fresh := make(map[string]bool, len(newByPrimary))
-	for _, id := range newByPrimary {
-		fresh[id] = true
-	}
-	rowOf := make(map[string]int, len(in))
-	frows := make([]findingRow, 0, len(in))
-	batchTools := map[string][]string{}
-	for i, si := range in {
-		id := assign[i]
-		if _, ok := rowOf[id]; ok {
-			if ts := batchTools[id]; !contains(ts, si.Tool) {
-				batchTools[id] = append(ts, si.Tool)
-			}
-			continue
-		}
-		rowOf[id] = len(frows)
-		batchTools[id] = []string{si.Tool}
-		inc := 1
-		if counted[id] {
-			inc = 0
-		}
-		frows = append(frows, findingRow{id: id, tool: si.Tool, rule: si.Rule, path: si.Path, severity: si.Severity, title: si.Title, inc: inc, isNew: fresh[id]})
-	}
-	// New findings first (no other writer knows their ids, so they never
-	// wait), then the existing ones in id order: the rows another writer
-	// may want are locked last, so held for the shortest time, and in
-	// the same order by everyone.
+	// 6. The findings rows. New findings first (no other writer knows
+	// their ids, so they never wait), then the existing ones in id order:
+	// the rows another writer may want are locked last, so held for the
+	// shortest time, and in the same order by everyone.
 	sort.Slice(frows, func(i, j int) bool {
-		if fi, fj := fresh[frows[i].id], fresh[frows[j].id]; fi != fj {
-			return fi
+		if frows[i].isNew != frows[j].isNew {
+			return frows[i].isNew
 		}
 		return frows[i].id < frows[j].id
 	})
@@ -459,9 +466,8 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		return nil, fmt.Errorf("store: recorded %d findings, want %d", len(got), len(frows))
 	}
 
-	// 7. Tools beyond the first that reported a finding in this batch
-	// (rare: one finding from two tools).
-	for id, ts := range batchTools {
+	// 7. The other tools that reported a finding in this batch.
+	for id, ts := range extraTools {
 		f := got[id]
 		merged := f.Tools
 		for _, t := range ts {
