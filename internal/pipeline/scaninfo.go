@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -51,11 +53,36 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 		set("base_ref", baseline.NormalizeRef(getenv("GITHUB_BASE_REF")))
 	}
 	set("base_ref", baseline.NormalizeRef(getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")))
+	// The repository's default branch: the one whose scans say what is
+	// fixed (internal/enrichers/dedup).
+	set("default_branch", getenv("CI_DEFAULT_BRANCH"), githubDefaultBranch(getenv("GITHUB_EVENT_PATH")),
+		strings.TrimPrefix(git(src, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"), "refs/remotes/origin/"))
 	return &v1.ScanInfo{
 		ScanUuid:      uuid.NewString(),
 		ScanStartTime: timestamppb.New(now),
 		ScanTags:      tags,
 	}
+}
+
+// githubDefaultBranch reads repository.default_branch from the event
+// payload GitHub Actions writes for every workflow run.
+func githubDefaultBranch(eventPath string) string {
+	if eventPath == "" {
+		return ""
+	}
+	b, err := os.ReadFile(eventPath)
+	if err != nil {
+		return ""
+	}
+	var ev struct {
+		Repository struct {
+			DefaultBranch string `json:"default_branch"`
+		} `json:"repository"`
+	}
+	if json.Unmarshal(b, &ev) != nil {
+		return ""
+	}
+	return ev.Repository.DefaultBranch
 }
 
 func refFromGitLab(getenv func(string) string) string {

@@ -91,9 +91,7 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 			is.SuppressionReason = fmt.Sprintf("triaged %s by %s: %s", r.Status, r.StatusBy, r.StatusReason)
 		}
 	}
-	if isChangeRequest(st.Event) || len(tools) == 0 {
-		// A pull request's scan says nothing about the branch: what it does
-		// not report is not fixed there.
+	if !tracksState(st, tags["default_branch"]) || len(tools) == 0 {
 		return nil
 	}
 	scope := store.Scope{Repository: st.Repository}
@@ -118,6 +116,21 @@ func triaged(s store.Status) bool {
 		return true
 	}
 	return false
+}
+
+// tracksState says whether a scan's findings are the repository's state,
+// so that what it no longer reports is fixed: not a pull request's (it
+// says nothing about the branch), and, when the default branch is known,
+// only a scan of that branch (a push to a feature branch, or a tag, must
+// not mark main's findings fixed).
+func tracksState(st store.Scan, defaultBranch string) bool {
+	if isChangeRequest(st.Event) {
+		return false
+	}
+	if defaultBranch == "" || st.Ref == "" {
+		return true // a local run, or a CI that names neither: the store's previous behaviour
+	}
+	return st.Ref == "refs/heads/"+defaultBranch
 }
 
 // isChangeRequest: GitHub's pull_request events and GitLab's merge

@@ -146,3 +146,22 @@ func TestTriaged(t *testing.T) {
 		t.Errorf("reopened by a triager: %v", again[0])
 	}
 }
+
+func TestTracksState(t *testing.T) {
+	for _, tc := range []struct {
+		ref, event, def string
+		want            bool
+	}{
+		{"refs/heads/main", "push", "main", true},
+		{"refs/heads/feature", "push", "main", false}, // a feature branch does not fix main's findings
+		{"refs/tags/v1.2.0", "push", "main", false},
+		{"refs/pull/7/merge", "pull_request", "main", false},
+		{"refs/merge-requests/3/head", "merge_request_event", "", false},
+		{"refs/heads/feature", "manual", "", true}, // no default branch known: a local run tracks
+		{"", "manual", "main", true},
+	} {
+		if got := tracksState(store.Scan{Ref: tc.ref, Event: tc.event}, tc.def); got != tc.want {
+			t.Errorf("%s %s (default %q): %v, want %v", tc.ref, tc.event, tc.def, got, tc.want)
+		}
+	}
+}
