@@ -45,11 +45,31 @@ func bigStore(b *testing.B, kind Backend) string {
 		}
 		bigStores.dirs = append(bigStores.dirs, dir)
 		dsn = filepath.Join(dir, "findings.db")
+		if seed := os.Getenv("DRACON_BENCH_SQLITE_SEED"); seed != "" {
+			if data, err := os.ReadFile(seed); err == nil {
+				if err := os.WriteFile(dsn, data, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				began := time.Now()
+				s, err := Open(context.Background(), dsn) // migrates a seed an older binary wrote
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+				b.Logf("%s: opened the seed %s in %v", kind, seed, time.Since(began).Round(time.Millisecond))
+				if bigStores.dsn == nil {
+					bigStores.dsn = map[Backend]string{}
+				}
+				bigStores.dsn[kind] = dsn
+				return dsn
+			}
+		}
 		fill = `
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ` + fmt.Sprint(benchStored-1) + `)
-INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at, first_seen, last_seen, first_scan, last_scan, times_seen)
-SELECT printf('00000000-0000-7000-8000-%012x', i), '` + benchRepo + `', 'gosec', 'gosec', 'G' || (i % 100), printf('pkg%d/file%d.go', i % 1000, i),
-	'HIGH', 'a finding', 'open', 1700000000000, 1700000000000, 1700000000000, 'seed', 'seed', 1 FROM n;
+INSERT INTO findings (n, id, repository, tool, tools, rule, path, severity, title, status, status_at, first_seen, first_scan)
+SELECT i + 1, printf('00000000-0000-7000-8000-%012x', i), '` + benchRepo + `', 'gosec', 'gosec', 'G' || (i % 100), printf('pkg%d/file%d.go', i % 1000, i),
+	'HIGH', 'a finding', 'open', 1700000000000, 1700000000000, 'seed' FROM n;
+INSERT INTO finding_seen (n, times_seen, last_seen, last_scan) SELECT n, 1, 1700000000000, 'seed' FROM findings;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ` + fmt.Sprint(benchStored-1) + `)
 INSERT INTO signatures (repository, algorithm, value, finding_id)
 SELECT '` + benchRepo + `', 'code/v1', printf('%064x', i), printf('00000000-0000-7000-8000-%012x', i) FROM n;
@@ -81,6 +101,12 @@ ANALYZE;`
 		b.Fatalf("store holds %d signatures, want %d", n, benchStored)
 	}
 	b.Logf("%s: wrote %d findings in %v", kind, benchStored, time.Since(began).Round(time.Millisecond))
+	if seed := os.Getenv("DRACON_BENCH_SQLITE_SEED"); seed != "" && kind == BackendSQLite {
+		rawExec(b, dsn, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		if data, err := os.ReadFile(dsn); err == nil {
+			os.WriteFile(seed, data, 0o644) //nolint:errcheck // a cache
+		}
+	}
 	if bigStores.dsn == nil {
 		bigStores.dsn = map[Backend]string{}
 	}

@@ -79,6 +79,10 @@ type backendI interface {
 	// strpos is the SQL for "position of needle in hay, 0 when absent".
 	strpos(hay, needle string) string
 	forUpdate() string
+	// updateFindings runs UPDATE findings SET set on the findings that
+	// where (over findings_v, as f) selects, and returns them as updated;
+	// args are set's, then where's.
+	updateFindings(ctx context.Context, q querier, set, where string, args ...any) ([]Finding, error)
 	closeDB() error
 }
 
@@ -109,6 +113,17 @@ func (s tsScan) Scan(src any) error {
 		return fmt.Errorf("store: cannot read %T as a time", src)
 	}
 	return nil
+}
+
+// collectFindings runs a query returning findingCols.
+func collectFindings(ctx context.Context, q querier, sql string, args ...any) ([]Finding, error) {
+	var out []Finding
+	err := each(ctx, q, func(r rowsI) error {
+		f, err := scanFinding(r)
+		out = append(out, f)
+		return err
+	}, sql, args...)
+	return out, err
 }
 
 func scanFinding(r rowsI) (Finding, error) {
@@ -627,28 +642,16 @@ func (c *core) MarkFixed(ctx context.Context, scan Scan, scope Scope) ([]Finding
 		if len(scope.Tools) > 0 {
 			var ors []string
 			for _, t := range scope.Tools {
-				ors = append(ors, c.b.strpos(`',' || tools || ','`, `',' || CAST(? AS TEXT) || ','`)+` > 0`)
+				ors = append(ors, c.b.strpos(`',' || f.tools || ','`, `',' || CAST(? AS TEXT) || ','`)+` > 0`)
 				args = append(args, t)
 			}
 			toolCond = " AND (" + strings.Join(ors, " OR ") + ")"
 		}
-		rows, err := tx.query(ctx, `UPDATE findings SET status = 'fixed', status_by = ?, status_reason = ?, status_at = ?, fixed_scan = ?, fixed_at = ?
-WHERE repository = ? AND status = 'open' AND last_seen <= ?
-	AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.scan_id = ? AND o.finding_id = findings.id)`+toolCond+`
-RETURNING `+findingCols, args...)
+		var err error
+		out, err = c.b.updateFindings(ctx, tx, `status = 'fixed', status_by = ?, status_reason = ?, status_at = ?, fixed_scan = ?, fixed_at = ?`,
+			`f.repository = ? AND f.status = 'open' AND f.last_seen <= ?
+	AND NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.scan_id = ? AND o.finding_id = f.id)`+toolCond, args...)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			f, err := scanFinding(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		hs := make([]historyRow, len(out))
@@ -694,21 +697,15 @@ func (c *core) SetStatus(ctx context.Context, id string, st Status, who, why str
 			return fmt.Errorf("finding %s: %w", id, ErrNotFound)
 		}
 		now := time.Now().UTC()
-		rows, err = tx.query(ctx, `UPDATE findings SET status = ?, status_by = ?, status_reason = ?, status_at = ? WHERE id = ? RETURNING `+findingCols,
+		got, err := c.b.updateFindings(ctx, tx, `status = ?, status_by = ?, status_reason = ?, status_at = ?`, `f.id = ?`,
 			string(st), who, why, c.b.ts(now), id)
 		if err != nil {
 			return err
 		}
-		if rows.Next() {
-			out, err = scanFinding(rows)
+		if len(got) != 1 {
+			return fmt.Errorf("finding %s: %w", id, ErrNotFound)
 		}
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		out = got[0]
 		return c.insertHistory(ctx, tx, []historyRow{{findingID: id, from: Status(from), to: st, by: who, reason: why, at: now}})
 	})
 	return out, err
@@ -717,7 +714,7 @@ func (c *core) SetStatus(ctx context.Context, id string, st Status, who, why str
 // Get implements Store.
 func (c *core) Get(ctx context.Context, id string) (*Detail, error) {
 	q := c.b.reader()
-	rows, err := q.query(ctx, `SELECT `+findingCols+` FROM findings WHERE id = ?`, id)
+	rows, err := q.query(ctx, `SELECT `+findingCols+` FROM findings_v WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -816,7 +813,7 @@ func (c *core) List(ctx context.Context, f Filter) ([]Finding, error) {
 		conds = append(conds, "substr(id, 1, length(CAST(? AS TEXT))) = ?")
 		args = append(args, f.IDPrefix, f.IDPrefix)
 	}
-	q := `SELECT ` + findingCols + ` FROM findings`
+	q := `SELECT ` + findingCols + ` FROM findings_v`
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}

@@ -268,7 +268,7 @@ func (c *core) importRepo(ctx context.Context, tx writeTx, repo string, items []
 				string(im.Status), im.StatusBy, im.StatusReason, c.b.ts(im.StatusAt),
 				c.b.ts(im.FirstSeen), c.b.ts(im.LastSeen), im.Origin, im.Origin, int64(im.TimesSeen))
 		}
-		_, err := tx.exec(ctx, `INSERT INTO findings (`+cols+`) VALUES `+strings.Join(vals, ", "), args...)
+		_, err := tx.exec(ctx, `INSERT INTO findings_v (`+cols+`) VALUES `+strings.Join(vals, ", "), args...)
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -172,4 +173,87 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	if _, err := OpenSQLite(path); err == nil {
 		t.Error("a store from a newer binary opened")
 	}
+}
+
+// A store written at version 2 (every finding column in one table) moves
+// to version 3 and back with all of its data: the findings, their
+// signatures, history and occurrences, and what later scans add.
+func TestVersion2StoreMigrates(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		if err := Migrate(ctx, dsn, 2); err != nil {
+			t.Fatal(err)
+		}
+		kind, _, _ := ParseDSN(dsn)
+		ts := func(tm time.Time) any {
+			if kind == BackendPostgres {
+				return tm
+			}
+			return tm.UnixMilli()
+		}
+		t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+		const a, b = "0190aaaa-0000-7000-8000-00000000000a", "0190bbbb-0000-7000-8000-00000000000b"
+		rawExec(t, dsn, `INSERT INTO scans (id, repository, ref, commit_sha, event, started) VALUES
+	('s1', 'acme/app', 'refs/heads/main', 'c1', 'push', ?), ('s2', 'acme/app', 'refs/heads/main', 'c2', 'push', ?)`, ts(t0), ts(t1))
+		rawExec(t, dsn, `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_by, status_reason, status_at,
+	first_seen, last_seen, first_scan, last_scan, times_seen, fixed_scan, fixed_at, reopened) VALUES
+	(?, 'acme/app', 'gosec', 'gosec,semgrep', 'G101', 'a.go', 'HIGH', 'creds', 'false_positive', 'alice', 'test data', ?, ?, ?, 's1', 's2', 2, 's0', ?, 1),
+	(?, 'acme/app', 'bandit', 'bandit', 'B105', 'b.py', 'LOW', 'pw', 'open', '', '', ?, ?, ?, 's1', 's1', 1, '', NULL, 0)`,
+			a, ts(t2), ts(t0), ts(t1), ts(t0.Add(-time.Hour)), b, ts(t0), ts(t0), ts(t0))
+		rawExec(t, dsn, `INSERT INTO signatures (repository, algorithm, value, finding_id) VALUES
+	('acme/app', 'code/v1', 'ca', ?), ('acme/app', 'hash/v0', 'ha', ?), ('acme/app', 'code/v1', 'cb', ?)`, a, a, b)
+		rawExec(t, dsn, `INSERT INTO occurrences (scan_id, finding_id, tool, path, start_line, end_line) VALUES
+	('s1', ?, 'gosec', 'a.go', 3, 4), ('s2', ?, 'semgrep', 'a.go', 3, 3), ('s1', ?, 'bandit', 'b.py', 7, 7)`, a, a, b)
+		rawExec(t, dsn, `INSERT INTO status_history (finding_id, from_status, to_status, changed_by, reason, changed_at, scan_id) VALUES
+	(?, 'open', 'false_positive', 'alice', 'test data', ?, '')`, a, ts(t2))
+
+		s := open(t, dsn)
+		if v, _ := Version(ctx, dsn); v != SchemaVersion() || v < 3 {
+			t.Fatalf("after Open: version %d, want %d", v, SchemaVersion())
+		}
+		d, err := s.Get(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Finding{ID: a, Repository: "acme/app", Tool: "gosec", Tools: []string{"gosec", "semgrep"}, Rule: "G101", Path: "a.go",
+			Severity: "HIGH", Title: "creds", Status: StatusFalsePositive, StatusBy: "alice", StatusReason: "test data", StatusAt: t2,
+			FirstSeen: t0, LastSeen: t1, FirstScan: "s1", LastScan: "s2", TimesSeen: 2, FixedScan: "s0", FixedAt: t0.Add(-time.Hour), Reopened: 1}
+		if !reflect.DeepEqual(d.Finding, want) {
+			t.Errorf("migrated finding\n got %+v\nwant %+v", d.Finding, want)
+		}
+		if len(d.Signatures) != 2 || len(d.History) != 1 || d.History[0].By != "alice" || len(d.Occurrences) != 2 {
+			t.Errorf("migrated detail: signatures %v, history %+v, occurrences %+v", d.Signatures, d.History, d.Occurrences)
+		}
+		// Scans go on from there.
+		got := observe(t, s, scanAt("s3", 3), sight("gosec", "a.go", "code/v1=ca"), sight("gosec", "c.go", "code/v1=cc"))
+		if got[0].New || got[0].ID != a || got[0].TimesSeen != 3 || !got[0].LastSeen.Equal(t3) || got[0].LastScan != "s3" ||
+			got[0].Status != StatusFalsePositive || !got[0].FirstSeen.Equal(t0) || !got[1].New {
+			t.Errorf("seen again after the migration = %+v / %+v", got[0], got[1])
+		}
+		if fixed, err := s.MarkFixed(ctx, scanAt("s3", 3), Scope{Repository: "acme/app"}); err != nil || len(fixed) != 1 || fixed[0].ID != b || fixed[0].TimesSeen != 1 {
+			t.Errorf("fixed after the migration = %+v, %v", fixed, err)
+		}
+		if l, err := s.List(ctx, Filter{Repository: "acme/app"}); err != nil || len(l) != 3 || l[0].LastScan != "s3" {
+			t.Errorf("list after the migration = %+v, %v", l, err)
+		}
+		s.Close()
+
+		// And back to version 2, where the counts are columns of findings again.
+		if err := Migrate(ctx, dsn, 2); err != nil {
+			t.Fatal(err)
+		}
+		if n := rawInt(t, dsn, `SELECT times_seen FROM findings WHERE id = '`+a+`'`); n != 3 {
+			t.Errorf("down to version 2: times_seen %d, want 3", n)
+		}
+		if n := rawInt(t, dsn, `SELECT count(*) FROM findings WHERE last_scan = 's3'`); n != 2 {
+			t.Errorf("down to version 2: %d findings last seen by s3, want 2", n)
+		}
+		if n := rawInt(t, dsn, `SELECT count(*) FROM signatures`); n != 4 {
+			t.Errorf("down to version 2: %d signatures, want 4", n)
+		}
+		s = open(t, dsn)
+		if d2, err := s.Get(ctx, b); err != nil || d2.Status != StatusFixed || d2.FixedScan != "s3" || len(d2.History) != 1 {
+			t.Errorf("up again: %+v, %v", d2, err)
+		}
+	})
 }

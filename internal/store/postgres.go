@@ -77,6 +77,12 @@ func (p *Postgres) strpos(hay, needle string) string { return "strpos(" + hay + 
 func (p *Postgres) forUpdate() string                { return " FOR UPDATE" }
 func (p *Postgres) reader() querier                  { return pgQ{p.pool} }
 
+// updateFindings: one statement (findings_v is findings here), so the
+// rows are locked as they are chosen.
+func (p *Postgres) updateFindings(ctx context.Context, q querier, set, where string, args ...any) ([]Finding, error) {
+	return collectFindings(ctx, q, `UPDATE findings AS f SET `+set+` WHERE `+where+` RETURNING `+findingCols, args...)
+}
+
 func (p *Postgres) retryable(err error) bool {
 	var e *pgconn.PgError
 	if errors.As(err, &e) {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -111,12 +112,28 @@ func (s *SQLite) retryable(err error) bool {
 	return false
 }
 
+// beginMigration: migrations rebuild tables that others refer to (SQLite's
+// way to change a table), so they run with foreign keys off, on a
+// connection of their own, and check them before they commit.
 func (s *SQLite) beginMigration(ctx context.Context) (sqlTx, error) {
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteTx{tx: tx}, nil
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
+	if err != nil {
+		conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`) //nolint:errcheck // closing anyway
+		conn.Close()
+		return nil, err
+	}
+	return &sqliteTx{tx: tx, checkFKs: true, done: func() {
+		conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`) //nolint:errcheck // the connection is closed next
+		conn.Close()
+	}}, nil
 }
 
 func (s *SQLite) beginWrite(ctx context.Context) (writeTx, error) {
@@ -156,8 +173,10 @@ type sqlRows struct{ *sql.Rows }
 func (r sqlRows) Close() { r.Rows.Close() }
 
 type sqliteTx struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	tx       *sql.Tx
+	stmts    map[string]*sql.Stmt
+	checkFKs bool   // PRAGMA foreign_key_check before the commit
+	done     func() // after the commit or rollback
 }
 
 func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
@@ -166,8 +185,48 @@ func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, erro
 func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (rowsI, error) {
 	return sqlQ{t.tx}.query(ctx, q, args...)
 }
-func (t *sqliteTx) commit(context.Context) error   { return t.tx.Commit() }
-func (t *sqliteTx) rollback(context.Context) error { return t.tx.Rollback() }
+func (t *sqliteTx) commit(ctx context.Context) error {
+	if t.checkFKs {
+		rows, err := t.tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+		if err != nil {
+			t.rollback(ctx) //nolint:errcheck // the check's error matters
+			return err
+		}
+		var bad []string
+		for rows.Next() {
+			var table, parent string
+			var rowid sql.NullInt64
+			var fk int
+			if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+				rows.Close()
+				t.rollback(ctx) //nolint:errcheck
+				return err
+			}
+			bad = append(bad, fmt.Sprintf("%s row %d -> %s", table, rowid.Int64, parent))
+		}
+		rows.Close()
+		if len(bad) > 0 {
+			t.rollback(ctx) //nolint:errcheck
+			return fmt.Errorf("foreign keys violated: %s", strings.Join(bad[:min(len(bad), 5)], "; "))
+		}
+	}
+	err := t.tx.Commit()
+	t.finish()
+	return err
+}
+
+func (t *sqliteTx) rollback(context.Context) error {
+	err := t.tx.Rollback()
+	t.finish()
+	return err
+}
+
+func (t *sqliteTx) finish() {
+	if t.done != nil {
+		t.done()
+		t.done = nil
+	}
+}
 
 // stmt prepares a statement once per transaction (the same multi-row
 // statement serves every full chunk).
@@ -197,6 +256,14 @@ func rowsOf(n int, row string) string {
 
 func (t *sqliteTx) lookup(ctx context.Context, repo string, sigs []Signature) (map[Signature]string, error) {
 	out := make(map[Signature]string, len(sigs))
+	// In key order: consecutive probes walk neighbouring pages.
+	sigs = append([]Signature(nil), sigs...)
+	sort.Slice(sigs, func(i, j int) bool {
+		if sigs[i].Algorithm != sigs[j].Algorithm {
+			return sigs[i].Algorithm < sigs[j].Algorithm
+		}
+		return sigs[i].Value < sigs[j].Value
+	})
 	err := chunks(len(sigs), sqliteChunk, func(lo, hi int) error {
 		st, err := t.stmt(ctx, `SELECT v.column1, v.column2, s.finding_id FROM (VALUES `+rowsOf(hi-lo, "(?, ?)")+`) AS v
 CROSS JOIN signatures s ON s.repository = ? AND s.algorithm = v.column1 AND s.value = v.column2`)
@@ -257,14 +324,36 @@ ON CONFLICT DO NOTHING RETURNING algorithm, value`)
 	return out, err
 }
 
-// upsertFindings inserts the new findings and updates the known ones
-// (an UPDATE ... FROM for those: cheaper in SQLite than an INSERT that
-// conflicts). Rows without a finding yet are those whose id Observe
-// made up; the transaction holds the write lock, so nothing else can
-// have created them meanwhile.
+// The finding as findings_v has it (findingCols' order), with its key n.
+const sqliteFindingCols = `f.id, f.repository, f.tool, f.tools, f.rule, f.path, f.severity, f.title, f.status, f.status_by,
+	f.status_reason, f.status_at, f.first_seen, s.last_seen, f.first_scan, s.last_scan, s.times_seen, f.fixed_scan, f.fixed_at, f.reopened, f.n`
+
+// withN scans findingCols and then the key n.
+type withN struct {
+	rowsI
+	n *int64
+}
+
+func (w withN) Scan(dest ...any) error { return w.rowsI.Scan(append(dest, w.n)...) }
+
+type keyedFinding struct {
+	n int64
+	f Finding
+}
+
+// upsertFindings inserts the new findings and records the sighting of the
+// known ones. The transaction holds the write lock (BEGIN IMMEDIATE), so
+// what it reads no other writer can change before it commits: the known
+// findings are read, their new state computed here, and written back as
+// values — the narrow finding_seen row of each (times seen, last seen and
+// last scan, in key order), the wide findings row only when its
+// attributes, tools or first sighting changed. Rows without a finding yet
+// are those whose id Observe made up; nothing else can have created them
+// meanwhile.
 func (t *sqliteTx) upsertFindings(ctx context.Context, scan Scan, in []findingRow) (map[string]Finding, error) {
 	out := make(map[string]Finding, len(in))
 	at := scan.Started.UnixMilli()
+	atT := time.UnixMilli(at).UTC()
 	var fresh, known []findingRow
 	for _, r := range in {
 		if r.isNew {
@@ -273,60 +362,208 @@ func (t *sqliteTx) upsertFindings(ctx context.Context, scan Scan, in []findingRo
 			known = append(known, r)
 		}
 	}
-	run := func(rows []findingRow, q func(n int) string) error {
-		return chunks(len(rows), sqliteChunk, func(lo, hi int) error {
-			st, err := t.stmt(ctx, q(hi-lo))
-			if err != nil {
+
+	// The known findings as they are.
+	cur := make(map[string]keyedFinding, len(known))
+	err := chunks(len(known), sqliteChunk, func(lo, hi int) error {
+		st, err := t.stmt(ctx, `SELECT `+sqliteFindingCols+` FROM (VALUES `+rowsOf(hi-lo, "(?)")+`) AS v
+JOIN findings f ON f.id = v.column1 JOIN finding_seen s ON s.n = f.n`)
+		if err != nil {
+			return err
+		}
+		args := make([]any, hi-lo)
+		for i, r := range known[lo:hi] {
+			args[i] = r.id
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k keyedFinding
+			if k.f, err = scanFinding(withN{sqlRows{rows}, &k.n}); err != nil {
 				return err
 			}
-			args := make([]any, 0, 7*(hi-lo)+3)
-			args = append(args, scan.Repository, at, scan.ID)
-			for _, r := range rows[lo:hi] {
-				args = append(args, r.id, r.tool, r.rule, r.path, r.severity, r.title, r.inc)
-			}
-			rs, err := st.QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-			defer rs.Close()
-			for rs.Next() {
-				f, err := scanFinding(sqlRows{rs})
-				if err != nil {
-					return err
-				}
-				out[f.ID] = f
-			}
-			return rs.Err()
-		})
+			cur[k.f.ID] = k
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := run(fresh, func(n int) string {
-		return `INSERT INTO findings (id, repository, tool, tools, rule, path, severity, title, status, status_at,
-	first_seen, last_seen, first_scan, last_scan, times_seen)
-SELECT v.column1, ?1, v.column2, v.column2, v.column3, v.column4, v.column5, v.column6, 'open', ?2, ?2, ?2, ?3, ?3, v.column7
-FROM (VALUES ` + rowsOf(n, "(?, ?, ?, ?, ?, ?, ?)") + `) AS v
-RETURNING ` + findingCols
+
+	// Their new state.
+	type seenRow struct {
+		n, times, last int64
+		scan           string
+	}
+	type wideRow struct {
+		n                                             int64
+		tools, rule, path, severity, title, firstScan string
+		first                                         int64
+	}
+	var hot []seenRow
+	var wide []wideRow
+	for _, r := range known {
+		k, ok := cur[r.id]
+		if !ok {
+			return nil, fmt.Errorf("store: finding %s is not in the store", r.id)
+		}
+		f := k.f
+		before := seenRow{k.n, int64(f.TimesSeen), f.LastSeen.UnixMilli(), f.LastScan}
+		if f.LastScan != scan.ID {
+			f.TimesSeen += uint64(r.inc)
+		}
+		changed := false
+		if at < f.FirstSeen.UnixMilli() {
+			f.FirstSeen, f.FirstScan, changed = atT, scan.ID, true
+		}
+		if at >= f.LastSeen.UnixMilli() {
+			f.LastSeen, f.LastScan = atT, scan.ID
+		}
+		if !contains(f.Tools, r.tool) {
+			f.Tools, changed = append(f.Tools, r.tool), true
+		}
+		if f.Rule != r.rule || f.Path != r.path || f.Severity != r.severity || f.Title != r.title {
+			f.Rule, f.Path, f.Severity, f.Title, changed = r.rule, r.path, r.severity, r.title, true
+		}
+		if after := (seenRow{k.n, int64(f.TimesSeen), f.LastSeen.UnixMilli(), f.LastScan}); after != before {
+			hot = append(hot, after)
+		}
+		if changed {
+			wide = append(wide, wideRow{k.n, strings.Join(f.Tools, ","), f.Rule, f.Path, f.Severity, f.Title, f.FirstScan, f.FirstSeen.UnixMilli()})
+		}
+		out[f.ID] = f
+	}
+	sort.Slice(hot, func(i, j int) bool { return hot[i].n < hot[j].n })
+	sort.Slice(wide, func(i, j int) bool { return wide[i].n < wide[j].n })
+	if err := chunks(len(hot), sqliteChunk, func(lo, hi int) error {
+		st, err := t.stmt(ctx, `UPDATE OR FAIL finding_seen SET times_seen = v.column2, last_seen = v.column3, last_scan = v.column4
+FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?)")+`) AS v WHERE finding_seen.n = v.column1`)
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 4*(hi-lo))
+		for _, h := range hot[lo:hi] {
+			args = append(args, h.n, h.times, h.last, h.scan)
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
 	}); err != nil {
 		return nil, err
 	}
-	err := run(known, func(n int) string {
-		return `UPDATE findings SET
-	times_seen = times_seen + CASE WHEN last_scan = ?3 THEN 0 ELSE v.column7 END,
-	first_seen = min(first_seen, ?2),
-	first_scan = CASE WHEN ?2 < first_seen THEN ?3 ELSE first_scan END,
-	last_seen = max(last_seen, ?2),
-	last_scan = CASE WHEN ?2 >= last_seen THEN ?3 ELSE last_scan END,
-	tools = CASE WHEN instr(',' || tools || ',', ',' || v.column2 || ',') > 0 THEN tools ELSE tools || ',' || v.column2 END,
-	rule = v.column3, path = v.column4, severity = v.column5, title = v.column6
-FROM (VALUES ` + rowsOf(n, "(?, ?, ?, ?, ?, ?, ?)") + `) AS v
-WHERE findings.id = v.column1 AND ?1 = ?1
-RETURNING ` + findingCols
+	if err := chunks(len(wide), sqliteChunk, func(lo, hi int) error {
+		st, err := t.stmt(ctx, `UPDATE OR FAIL findings SET tools = v.column2, rule = v.column3, path = v.column4, severity = v.column5,
+	title = v.column6, first_scan = v.column7, first_seen = v.column8
+FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?, ?, ?, ?)")+`) AS v WHERE findings.n = v.column1`)
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 8*(hi-lo))
+		for _, w := range wide[lo:hi] {
+			args = append(args, w.n, w.tools, w.rule, w.path, w.severity, w.title, w.firstScan, w.first)
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+
+	// The new ones, keyed after the last.
+	if len(fresh) == 0 {
+		return out, nil
+	}
+	var maxN int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT coalesce(max(n), 0) FROM findings`).Scan(&maxN); err != nil {
+		return nil, err
+	}
+	if err := chunks(len(fresh), sqliteChunk, func(lo, hi int) error {
+		st, err := t.stmt(ctx, `INSERT OR FAIL INTO findings (n, id, repository, tool, tools, rule, path, severity, title, status, status_at,
+	first_seen, first_scan)
+SELECT v.column1, v.column2, ?1, v.column3, v.column3, v.column4, v.column5, v.column6, v.column7, 'open', ?2, ?2, ?3
+FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?, ?, ?)")+`) AS v`)
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 7*(hi-lo)+3)
+		args = append(args, scan.Repository, at, scan.ID)
+		for i, r := range fresh[lo:hi] {
+			args = append(args, maxN+1+int64(lo+i), r.id, r.tool, r.rule, r.path, r.severity, r.title)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		st, err = t.stmt(ctx, `INSERT OR FAIL INTO finding_seen (n, times_seen, last_seen, last_scan)
+SELECT v.column1, v.column2, ?1, ?2 FROM (VALUES `+rowsOf(hi-lo, "(?, ?)")+`) AS v`)
+		if err != nil {
+			return err
+		}
+		args = append(args[:0], at, scan.ID)
+		for i, r := range fresh[lo:hi] {
+			args = append(args, maxN+1+int64(lo+i), r.inc)
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range fresh {
+		out[r.id] = Finding{ID: r.id, Repository: scan.Repository, Tool: r.tool, Tools: []string{r.tool}, Rule: r.rule, Path: r.path,
+			Severity: r.severity, Title: r.title, Status: StatusOpen, StatusAt: atT, FirstSeen: atT, LastSeen: atT,
+			FirstScan: scan.ID, LastScan: scan.ID, TimesSeen: uint64(r.inc)}
+	}
+	return out, nil
+}
+
+// updateFindings: the rows are chosen through findings_v, updated in
+// findings, and read back through findings_v (the transaction holds the
+// write lock).
+func (s *SQLite) updateFindings(ctx context.Context, q querier, set, where string, args ...any) ([]Finding, error) {
+	var ids []string
+	if err := each(ctx, q, func(r rowsI) error {
+		var id string
+		err := r.Scan(&id)
+		ids = append(ids, id)
+		return err
+	}, `UPDATE findings SET `+set+` WHERE id IN (SELECT f.id FROM findings_v f WHERE `+where+`) RETURNING id`, args...); err != nil {
+		return nil, err
+	}
+	out := make([]Finding, 0, len(ids))
+	err := chunks(len(ids), 500, func(lo, hi int) error {
+		args := make([]any, hi-lo)
+		for i, id := range ids[lo:hi] {
+			args[i] = id
+		}
+		got, err := collectFindings(ctx, q, `SELECT `+findingCols+` FROM findings_v WHERE id IN (`+placeholders(hi-lo)+`)`, args...)
+		out = append(out, got...)
+		return err
 	})
 	return out, err
 }
 
 func (t *sqliteTx) insertOccurrences(ctx context.Context, scan Scan, in []occRow) error {
+	// In key order: the rows of one scan are appended to one place in the
+	// table's b-tree, page after page.
+	in = append([]occRow(nil), in...)
+	sort.Slice(in, func(i, j int) bool {
+		a, b := &in[i], &in[j]
+		if a.findingID != b.findingID {
+			return a.findingID < b.findingID
+		}
+		if a.tool != b.tool {
+			return a.tool < b.tool
+		}
+		if a.path != b.path {
+			return a.path < b.path
+		}
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		return a.end < b.end
+	})
 	return chunks(len(in), sqliteChunk, func(lo, hi int) error {
-		st, err := t.stmt(ctx, `INSERT INTO occurrences (scan_id, finding_id, tool, path, start_line, end_line)
+		st, err := t.stmt(ctx, `INSERT OR FAIL INTO occurrences (scan_id, finding_id, tool, path, start_line, end_line)
 SELECT ?1, v.column1, v.column2, v.column3, v.column4, v.column5 FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?, ?)")+`) AS v`)
 		if err != nil {
 			return err

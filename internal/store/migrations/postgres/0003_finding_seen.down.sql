@@ -1,0 +1,1 @@
+DROP VIEW findings_v;
