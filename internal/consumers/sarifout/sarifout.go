@@ -4,7 +4,10 @@
 package sarifout
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -44,21 +47,63 @@ func (c Consumer) Consume(_ context.Context, scan *v1.ScanInfo, results []*v1.En
 	return f.Close()
 }
 
-// Write writes the SARIF log for results to w.
+// Write writes the SARIF log for results to w: the document Build makes,
+// byte for byte as go-sarif's PrettyWrite writes it, but streamed. The
+// runs and their rules are planned first; then each result is built,
+// encoded and dropped in turn, so the writer holds one result at a time,
+// not the whole document and a second copy of it as JSON (for 100,000
+// findings that was 700 MB for a 92 MB file).
 func Write(w io.Writer, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
-	report, err := Build(scan, results)
+	runs := plan(scan, results)
+	report, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return err
 	}
-	return report.PrettyWrite(w)
+	report.Runs = nil
+	head, tail, err := around(report, "", `"runs": null`)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.Write(head)
+	if len(runs) == 0 {
+		bw.WriteString("[]")
+	} else {
+		bw.WriteString("[")
+		for i, rb := range runs {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n" + runIndent)
+			if err := rb.write(bw); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.Write(tail)
+	return bw.Flush()
 }
 
-// Build makes the SARIF report.
+// Build makes the SARIF report as one document (Write streams the same).
 func Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) (*sarif.Report, error) {
 	report, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return nil, err
 	}
+	for _, rb := range plan(scan, results) {
+		for i, ei := range rb.issues {
+			rb.run.AddResult(result(ei, rb.ruleIndex[i]))
+		}
+		report.AddRun(rb.run)
+	}
+	return report, nil
+}
+
+// plan makes one run per tool, sorted by tool, each with its driver and
+// rules and the findings its results will be, in the order of
+// consumers.Flatten.
+func plan(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) []*runBuilder {
 	runs := map[string]*runBuilder{}
 	var order []string
 	for _, f := range consumers.Flatten(results) {
@@ -81,27 +126,112 @@ func Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) (*sarif.
 		rb.add(f.Issue)
 	}
 	sort.Strings(order)
-	for _, tool := range order {
-		report.AddRun(runs[tool].run)
+	out := make([]*runBuilder, len(order))
+	for i, tool := range order {
+		out[i] = runs[tool]
 	}
-	return report, nil
+	return out
 }
 
+// runBuilder is one tool's run: the run without its results, its rules,
+// and the findings that are its results with each one's rule index.
 type runBuilder struct {
-	run   *sarif.Run
-	rules map[string]int
+	run       *sarif.Run
+	rules     map[string]int
+	issues    []*v1.EnrichedIssue
+	ruleIndex []int
 }
 
+// add registers ei's rule (described by the first finding of it) and ei.
 func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 	is := ei.GetRawIssue()
-	ruleID := strings.TrimSpace(producersFirst(is.GetRuleId(), is.GetType(), is.GetCve(), "finding"))
-	idx, ok := rb.rules[ruleID]
+	id := ruleID(is)
+	idx, ok := rb.rules[id]
 	if !ok {
 		idx = len(rb.run.Tool.Driver.Rules)
-		rb.rules[ruleID] = idx
-		rb.run.Tool.Driver.AddRule(rule(ruleID, is))
+		rb.rules[id] = idx
+		rb.run.Tool.Driver.AddRule(rule(id, is))
 	}
-	res := sarif.NewRuleResult(ruleID).
+	rb.issues = append(rb.issues, ei)
+	rb.ruleIndex = append(rb.ruleIndex, idx)
+}
+
+// The indentation PrettyWrite gives a run and a result.
+const (
+	runIndent    = "    "
+	resultIndent = "        "
+)
+
+// write writes the run as PrettyWrite would inside the report, encoding
+// one result at a time.
+func (rb *runBuilder) write(bw *bufio.Writer) error {
+	rb.run.Results = nil
+	head, tail, err := around(rb.run, runIndent, `"results": null`)
+	if err != nil {
+		return err
+	}
+	bw.Write(head)
+	if len(rb.issues) == 0 {
+		bw.WriteString("[]")
+	} else {
+		bw.WriteString("[")
+		enc := json.NewEncoder(dropNewline{bw})
+		enc.SetIndent(resultIndent, "  ")
+		for i, ei := range rb.issues {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n" + resultIndent)
+			if err := enc.Encode(result(ei, rb.ruleIndex[i])); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("\n" + runIndent + "  ]")
+	}
+	_, err = bw.Write(tail)
+	return err
+}
+
+// around encodes v as PrettyWrite would at that indentation and splits it
+// around the value of its top-level member key (given with that value,
+// null), for the caller to write that value itself. A string never holds
+// a raw newline, so the newline and indentation before the key only match
+// the member itself.
+func around(v any, prefix, member string) (head, tail []byte, err error) {
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		return nil, nil, err
+	}
+	marker := []byte("\n" + prefix + "  " + member)
+	i := bytes.Index(b, marker)
+	if i < 0 || bytes.LastIndex(b, marker) != i {
+		return nil, nil, fmt.Errorf("sarif: cannot place %s in the encoded document", member)
+	}
+	end := i + len(marker)
+	return b[:end-len("null")], b[end:], nil
+}
+
+// dropNewline drops the newline json.Encoder ends each value with (it
+// writes a value in one Write), so values can be joined with commas.
+type dropNewline struct{ w io.Writer }
+
+func (d dropNewline) Write(p []byte) (int, error) {
+	n := len(p)
+	if n > 0 && p[n-1] == '\n' {
+		p = p[:n-1]
+	}
+	_, err := d.w.Write(p)
+	return n, err
+}
+
+func ruleID(is *v1.Issue) string {
+	return strings.TrimSpace(producersFirst(is.GetRuleId(), is.GetType(), is.GetCve(), "finding"))
+}
+
+// result is one finding's SARIF result; idx is its rule's index.
+func result(ei *v1.EnrichedIssue, idx int) *sarif.Result {
+	is := ei.GetRawIssue()
+	res := sarif.NewRuleResult(ruleID(is)).
 		WithRuleIndex(idx).
 		WithLevel(level(is.GetSeverity())).
 		WithMessage(sarif.NewTextMessage(message(is)))
@@ -140,7 +270,7 @@ func (rb *runBuilder) add(ei *v1.EnrichedIssue) {
 		props.Add("dracon/fixedVersion", v)
 	}
 	res.AttachPropertyBag(props)
-	rb.run.AddResult(res)
+	return res
 }
 
 // suppression fills every field: go-sarif writes unset ones as null,

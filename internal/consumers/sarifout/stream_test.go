@@ -1,0 +1,108 @@
+package sarifout
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/draconsec/dracon/internal/schematest"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+)
+
+// document is what Write streams, built the old way: the whole report in
+// memory, written by go-sarif.
+func document(t *testing.T, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) []byte {
+	t.Helper()
+	rep, err := Build(scan, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rep.PrettyWrite(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func streamed(t *testing.T, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, scan, results); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// many is a scan of several tools whose texts hold what JSON escapes
+// (quotes, backslashes, HTML, control and line-separator characters) and
+// what a member key could be confused with; oddPaths puts them in the
+// paths too.
+func many(n int, oddPaths bool) []*v1.EnrichedLaunchToolResponse {
+	tricky := []string{`"results": null`, "line\nbreak\t<script>&amp;</script>", "\u2028\u2029\x01 \\ \"q\"", "ünïcødé 日本", ""}
+	var out []*v1.EnrichedLaunchToolResponse
+	for _, tool := range []string{"semgrep", "gosec", "bandit"} {
+		r := &v1.EnrichedLaunchToolResponse{OriginalResults: &v1.LaunchToolResponse{ToolName: tool}}
+		for i := 0; i < n; i++ {
+			txt := tricky[i%len(tricky)]
+			dir := "pkg"
+			if oddPaths {
+				dir = txt
+			}
+			is := &v1.Issue{
+				ToolName: tool, ToolVersion: "1.2.3",
+				RuleId:      fmt.Sprintf("rule-%d", i%7),
+				Title:       "title " + txt,
+				Description: "desc " + txt,
+				Severity:    v1.Severity(i % 6),
+				Confidence:  v1.Confidence(i % 6),
+				Cwe:         []int32{int32(i % 90)},
+				Location:    &v1.Location{Path: fmt.Sprintf("src/%s/f%d.go", dir, i%11), StartLine: int32(i % 50), EndLine: int32(i%50 + i%3), StartColumn: int32(i % 4), EndColumn: int32(i % 9)},
+			}
+			if i%5 == 0 {
+				is.PackageUrl, is.FixedVersion = "pkg:golang/example.com/m@v1.0.0", "v1.0.1"
+			}
+			ei := &v1.EnrichedIssue{RawIssue: is, Hash: fmt.Sprintf("%064x", i), IsNew: i%2 == 0, Count: uint64(i % 4)}
+			if i%9 == 0 {
+				ei.Suppressed, ei.SuppressionReason = true, txt
+			}
+			if i%13 == 0 {
+				ei.DuplicateOf, ei.SeenBy = "abc", []string{"gosec", "gitleaks"}
+			}
+			r.Issues = append(r.Issues, ei)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestStreamedIsTheDocument: Write streams byte for byte what go-sarif
+// writes for the whole report.
+func TestStreamedIsTheDocument(t *testing.T) {
+	scan, sampled := sample(t)
+	cases := map[string][]*v1.EnrichedLaunchToolResponse{
+		"sample":  sampled,
+		"none":    nil,
+		"no runs": {{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"}}},
+		"many":    many(300, true),
+	}
+	for name, results := range cases {
+		for _, s := range []*v1.ScanInfo{scan, nil} {
+			want, got := document(t, s, results), streamed(t, s, results)
+			if !bytes.Equal(got, want) {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Errorf("%s: streamed SARIF differs from the document at byte %d:\n got %q\nwant %q", name, i, excerpt(got, i), excerpt(want, i))
+			}
+		}
+	}
+	// Paths are written as they are (not as URI references), so only
+	// the one with ordinary paths is valid SARIF.
+	schematest.ValidateSARIF(t, streamed(t, scan, many(300, false)))
+}
+
+func excerpt(b []byte, i int) []byte {
+	lo, hi := max(i-80, 0), min(i+80, len(b))
+	return b[lo:hi]
+}
