@@ -287,10 +287,14 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 
 	// 2. A hit on a lesser signature counts only when the finding lacks
 	// the sighting's better algorithms; fetch the algorithms of those
-	// findings (only sightings with several signatures need it).
+	// findings (only sightings whose first signature matched nothing
+	// need it: a hit on the first decides).
 	var check []string
 	checked := map[string]bool{}
 	for _, si := range in {
+		if _, ok := hits[si.Signatures[0]]; ok {
+			continue
+		}
 		for r, sg := range si.Signatures {
 			if fid, ok := hits[sg]; ok && r > 0 && !checked[fid] {
 				checked[fid] = true
