@@ -319,6 +319,12 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 			}
 			blocked := false
 			for _, better := range si.Signatures[:r] {
+				// Another value of the same algorithm is an alternative the
+				// sighting offers (a renamed file's signature under its old
+				// name), not a better algorithm the finding would disagree on.
+				if better.Algorithm == sg.Algorithm {
+					continue
+				}
 				if _, has := algos[fid][better.Algorithm]; has {
 					blocked = true
 					break

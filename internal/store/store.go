@@ -98,7 +98,9 @@ const AlgorithmHashV0 = "hash/v0"
 // algorithm can be added without rewriting stored rows). A sighting that
 // matches nothing is a new finding; sightings of one Observe that share
 // their first signature are one finding. Signatures the finding did not
-// have yet are added to it.
+// have yet are added to it. A sighting may offer several values of one
+// algorithm (a renamed file's findings carry their signature under the old
+// name too): any of them matching is a match on that algorithm.
 type Sighting struct {
 	Signatures []Signature
 	Tool       string

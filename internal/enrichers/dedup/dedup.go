@@ -8,10 +8,14 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/draconsec/dracon/internal/enrichers/identity"
+	"github.com/draconsec/dracon/internal/fingerprint"
+	"github.com/draconsec/dracon/internal/gitdiff"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -19,6 +23,9 @@ import (
 // merge (one finding across tools).
 type Enricher struct {
 	Store store.Store
+	// Source is the scanned checkout: where git tells which files were
+	// renamed since the branch's previous scan. "" skips that.
+	Source string
 	// Fixed, when set, receives the findings this scan marked fixed.
 	Fixed func([]store.Finding)
 }
@@ -42,17 +49,6 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 			byHash[is.GetHash()] = is
 		}
 	}
-	sightings := make([]store.Sighting, len(all))
-	for i, is := range all {
-		sigs := identity.Ordered(is)
-		// Another tool's report of one finding leads with the signature of
-		// the issue that stands for it, so the store keeps one finding
-		// that every tool reported.
-		if rep := byHash[is.GetDuplicateOf()]; rep != nil && is.GetDuplicateOf() != "" {
-			sigs = append(identity.Ordered(rep)[:1], sigs...)
-		}
-		sightings[i] = sighting(sigs, is.GetRawIssue())
-	}
 	at := scan.GetScanStartTime().AsTime()
 	tags := scan.GetScanTags()
 	st := store.Scan{
@@ -62,6 +58,23 @@ func (e Enricher) Enrich(ctx context.Context, scan *v1.ScanInfo, results []*v1.E
 		Commit:     tags["commit"],
 		Event:      tags["event"],
 		Started:    at,
+	}
+	before := e.signaturesBeforeRenames(ctx, st, all)
+	sightings := make([]store.Sighting, len(all))
+	for i, is := range all {
+		sigs := identity.Ordered(is)
+		if old, ok := before[i]; ok {
+			// A renamed file's finding also carries the signature it had
+			// under its old name, so it continues its history.
+			sigs = append([]store.Signature{sigs[0], old}, sigs[1:]...)
+		}
+		// Another tool's report of one finding leads with the signature of
+		// the issue that stands for it, so the store keeps one finding
+		// that every tool reported.
+		if rep := byHash[is.GetDuplicateOf()]; rep != nil && is.GetDuplicateOf() != "" {
+			sigs = append(identity.Ordered(rep)[:1], sigs...)
+		}
+		sightings[i] = sighting(sigs, is.GetRawIssue())
 	}
 	var recs []store.Record
 	if len(all) > 0 {
@@ -160,4 +173,59 @@ func sighting(sigs []store.Signature, is *v1.Issue) store.Sighting {
 		Severity:   is.GetSeverity().String(),
 		Title:      is.GetTitle(),
 	}
+}
+
+// signaturesBeforeRenames finds the files git says were renamed between
+// the branch's previous scan and this one, and returns, for each finding in
+// such a file, its best signature computed under the file's old name. It
+// needs the source checkout, a previous scan of the same ref with another
+// commit, and git; without them there is nothing to return.
+func (e Enricher) signaturesBeforeRenames(ctx context.Context, st store.Scan, all []*v1.EnrichedIssue) map[int]store.Signature {
+	if e.Source == "" || st.Ref == "" || st.Commit == "" || len(all) == 0 {
+		return nil
+	}
+	prev, err := e.Store.Baseline(ctx, st.Repository, st.Ref)
+	if err != nil || prev.Scan.Commit == "" || prev.Scan.Commit == st.Commit || prev.Scan.ID == st.ID {
+		return nil
+	}
+	d, err := gitdiff.Run(ctx, e.Source, prev.Scan.Commit)
+	if err != nil {
+		return nil // not a checkout, or the old commit is not here (a shallow clone)
+	}
+	renamed := map[string]string{}
+	for _, f := range d.Files() {
+		if f.OldPath != "" && f.OldPath != f.Path {
+			renamed[f.Path] = f.OldPath
+		}
+	}
+	if len(renamed) == 0 {
+		return nil
+	}
+	// The whole scan as it was named before: occurrence ranks are per file.
+	olds := make([]*v1.Issue, len(all))
+	moved := false
+	for i, is := range all {
+		raw := is.GetRawIssue()
+		if old, ok := renamed[raw.GetLocation().GetPath()]; ok {
+			c := proto.Clone(raw).(*v1.Issue)
+			c.Location.Path = old
+			c.Target = strings.Replace(c.Target, raw.GetLocation().GetPath(), old, 1)
+			olds[i], moved = c, true
+		} else {
+			olds[i] = raw
+		}
+	}
+	if !moved {
+		return nil
+	}
+	out := map[int]store.Signature{}
+	for i, sigs := range fingerprint.Compute(olds) {
+		if _, ok := renamed[all[i].GetRawIssue().GetLocation().GetPath()]; !ok || len(sigs) == 0 {
+			continue
+		}
+		if best := identity.Ordered(all[i]); len(best) > 0 && best[0].Algorithm == sigs[0].Algorithm && best[0].Value != sigs[0].Value {
+			out[i] = store.Signature{Algorithm: sigs[0].Algorithm, Value: sigs[0].Value}
+		}
+	}
+	return out
 }

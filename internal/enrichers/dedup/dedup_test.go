@@ -2,7 +2,10 @@ package dedup
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +166,62 @@ func TestTracksState(t *testing.T) {
 		if got := tracksState(store.Scan{Ref: tc.ref, Event: tc.event}, tc.def); got != tc.want {
 			t.Errorf("%s %s (default %q): %v, want %v", tc.ref, tc.event, tc.def, got, tc.want)
 		}
+	}
+}
+
+// TestRenamedFile: a file moved with git mv keeps its findings' history:
+// git tells the rename between the branch's previous scan and this one.
+func TestRenamedFile(t *testing.T) {
+	repo := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "-b", "main")
+	os.MkdirAll(filepath.Join(repo, "pkg"), 0o755)
+	os.WriteFile(filepath.Join(repo, "pkg", "hash.go"), []byte("package pkg\n\nimport \"crypto/md5\"\n\nvar h = md5.New()\n"), 0o644)
+	run("add", ".")
+	run("commit", "-q", "-m", "one")
+	first := run("rev-parse", "HEAD")
+
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := Enricher{Store: st, Source: repo}
+	scanAt := func(id, commit, path string, at time.Time) *v1.EnrichedIssue {
+		is := &v1.EnrichedIssue{RawIssue: issue("G401", 5, "5: var h = md5.New()")}
+		is.RawIssue.Location.Path, is.RawIssue.Target = path, path+":5"
+		r := &v1.EnrichedLaunchToolResponse{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"}, Issues: []*v1.EnrichedIssue{is}}
+		info := &v1.ScanInfo{ScanUuid: id, ScanStartTime: timestamppb.New(at),
+			ScanTags: map[string]string{"repository": "acme/app", "ref": "refs/heads/main", "commit": commit, "event": "push"}}
+		results := []*v1.EnrichedLaunchToolResponse{r}
+		if err := (identity.Enricher{}).Enrich(context.Background(), info, results); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Enrich(context.Background(), info, results); err != nil {
+			t.Fatal(err)
+		}
+		return is
+	}
+	t0 := time.Unix(1_700_000_000, 0)
+	a := scanAt("s1", first, "pkg/hash.go", t0)
+
+	run("mv", "pkg/hash.go", "pkg/digest.go")
+	run("commit", "-q", "-m", "rename")
+	b := scanAt("s2", run("rev-parse", "HEAD"), "pkg/digest.go", t0.Add(time.Hour))
+	if b.IsNew || b.FindingId != a.FindingId || b.Count != 2 {
+		t.Fatalf("after git mv: new %v, id %s (was %s), count %d", b.IsNew, b.FindingId, a.FindingId, b.Count)
+	}
+	// The next scan matches on the new name directly.
+	c := scanAt("s3", run("rev-parse", "HEAD"), "pkg/digest.go", t0.Add(2*time.Hour))
+	if c.IsNew || c.FindingId != a.FindingId || c.Count != 3 {
+		t.Errorf("the scan after: new %v, id %s, count %d", c.IsNew, c.FindingId, c.Count)
 	}
 }

@@ -48,7 +48,9 @@ type Entry struct {
 var all = []Entry{
 	{Name: "identity", New: func(Env) enrichers.Enricher { return identity.Enricher{} }, Always: true},
 	{Name: "merge", New: func(Env) enrichers.Enricher { return merge.Enricher{} }},
-	{Name: "dedup", New: func(e Env) enrichers.Enricher { return dedup.Enricher{Store: e.Store, Fixed: e.Fixed} }},
+	{Name: "dedup", New: func(e Env) enrichers.Enricher {
+		return dedup.Enricher{Store: e.Store, Fixed: e.Fixed, Source: e.Source}
+	}},
 	{Name: "baseline", New: func(e Env) enrichers.Enricher { return baseline.New(e.Store, e.Baseline, e.Notice) }},
 	{Name: "toolsuppress", New: func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
 	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
