@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
 # from Debian's packages (.ci/run installs them).
 TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft eslint
 
-.PHONY: build demo test tools proto lint bench clean corpus
+.PHONY: build demo test tools proto lint bench bench-store clean corpus
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
@@ -40,6 +40,22 @@ lint:
 # Parser benchmarks, per core, as a table with their targets.
 bench:
 	$(GO) run ./internal/bench/cmd/benchtable
+
+# The findings store's benchmarks (internal/store/bench_test.go: one scan
+# observed against a store of a million findings) as a table with their
+# targets. With DRACON_DEDUP_BIN (Dracon's built deduplication enricher) and
+# DRACON_DEDUP_MIGRATIONS (its pkg/enrichment/migrations) set, also the side
+# by side run against it (internal/bench/cmd/dedupcompare; docs/store.md).
+bench-store:
+	@out=$$(mktemp); \
+	$(GO) test ./internal/store/ -run '^$$' -bench Observe -benchtime 3x -cpu 2 > $$out 2>&1 || { cat $$out; rm -f $$out; exit 1; }; \
+	awk 'BEGIN { print "| benchmark | backend | wall | CPU | target | met |"; print "|---|---|---|---|---|---|" } \
+	/^BenchmarkObserve/ { split($$1, p, "/"); b = p[2]; sub(/-[0-9]+$$/, "", b); n = p[1]; sub(/^BenchmarkObserve/, "", n); \
+		for (i = 3; i < NF; i++) { if ($$(i+1) == "ns/op") w = $$i / 1e9; if ($$(i+1) == "cpu-s/op") c = $$i } \
+		lim = 0; if (n == "100kInto1M") lim = (b == "sqlite" ? 3 : 5); \
+		printf "| %s | %s | %.2f s | %.2f CPU-s | %s | %s |\n", n, b, w, c, (lim ? "< " lim " s" : "-"), (lim ? (w < lim ? "yes" : "no") : "-") }' $$out; \
+	rm -f $$out
+	$(GO) run ./internal/bench/cmd/dedupcompare
 
 # Refresh the test corpus and schemas from the workplace's shared copy,
 # taking only what may be redistributed (testdata/corpus/README.md).
