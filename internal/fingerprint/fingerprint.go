@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -424,15 +425,21 @@ func normaliseID(id string) string {
 
 // encode is a length-prefixed encoding, so ("ab","c") and ("a","bc")
 // never collide.
-func encode(parts ...string) string {
-	var b strings.Builder
+func encode(parts ...string) string { return string(appendEncoded(nil, parts...)) }
+
+// appendEncoded writes "len:part|" for each part (strconv, not fmt: this
+// runs for every finding of every scan).
+func appendEncoded(b []byte, parts ...string) []byte {
 	for _, p := range parts {
-		fmt.Fprintf(&b, "%d:%s|", len(p), p)
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+		b = append(b, '|')
 	}
-	return b.String()
+	return b
 }
 
 func hash(parts ...string) string {
-	sum := sha256.Sum256([]byte(encode(parts...)))
+	sum := sha256.Sum256(appendEncoded(make([]byte, 0, 256), parts...))
 	return hex.EncodeToString(sum[:])
 }

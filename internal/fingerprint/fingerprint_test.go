@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
@@ -321,5 +322,20 @@ func TestDraconLocation(t *testing.T) {
 	}
 	if DraconLocation("G201", "goapp/main.go:19") == here {
 		t.Error("another type: the same signature")
+	}
+}
+
+// BenchmarkCompute: the signatures of 10,000 gosec-like findings in 500
+// files, as the identity enricher computes them for every scan.
+func BenchmarkCompute(b *testing.B) {
+	issues := make([]*v1.Issue, 10000)
+	for i := range issues {
+		line := int32(i%200 + 1)
+		issues[i] = code("gosec", fmt.Sprintf("G%03d", i%40), fmt.Sprintf("pkg%d/file%d.go", i%50, i%500), line,
+			fmt.Sprintf("%d: \tq := fmt.Sprintf(\"SELECT * FROM t%d WHERE id = %%s\", id)\n", line, i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Compute(issues)
 	}
 }
