@@ -6,17 +6,18 @@ package sarifout
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/draconsec/dracon/internal/consumers"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"github.com/google/uuid"
 	"github.com/owenrumney/go-sarif/v2/sarif"
@@ -101,36 +102,66 @@ func Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) (*sarif.
 }
 
 // plan makes one run per tool, sorted by tool, each with its driver and
-// rules and the findings its results will be, in the order of
-// consumers.Flatten.
+// rules and the findings its results will be, in consumers.Flatten's
+// order (most severe first, then location and rule, stable). Each tool's
+// findings are sorted on their own, on keys read once, which is several
+// times faster than Flatten's sort of every finding for 100,000 findings;
+// TestPlanOrderIsFlattens holds the two to the same order.
 func plan(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) []*runBuilder {
-	runs := map[string]*runBuilder{}
-	var order []string
-	for _, f := range consumers.Flatten(results) {
-		rb, ok := runs[f.Tool]
-		if !ok {
-			version := f.Issue.GetRawIssue().GetToolVersion()
-			driver := sarif.NewDriver(f.Tool)
-			if version != "" {
-				driver.WithVersion(version)
+	byTool := map[string][]entry{}
+	n := 0
+	for _, r := range results {
+		tool := r.GetOriginalResults().GetToolName()
+		for _, ei := range r.GetIssues() {
+			t := ei.GetRawIssue().GetToolName()
+			if t == "" {
+				t = tool
 			}
-			driver.WithInformationURI("https://github.com/draconsec/dracon")
-			run := sarif.NewRun(*sarif.NewTool(driver))
-			if id := scan.GetScanUuid(); id != "" {
-				run.WithAutomationDetails(&sarif.RunAutomationDetails{ID: strPtr("dracon/" + f.Tool + "/" + id)})
-			}
-			rb = &runBuilder{run: run, rules: map[string]int{}}
-			runs[f.Tool] = rb
-			order = append(order, f.Tool)
+			is := ei.GetRawIssue()
+			byTool[t] = append(byTool[t], entry{sev: is.GetSeverity(), path: is.GetLocation().GetPath(),
+				line: is.GetLocation().GetStartLine(), rule: is.GetRuleId(), n: n, ei: ei})
+			n++
 		}
-		rb.add(f.Issue)
+	}
+	order := make([]string, 0, len(byTool))
+	for t := range byTool {
+		order = append(order, t)
 	}
 	sort.Strings(order)
 	out := make([]*runBuilder, len(order))
 	for i, tool := range order {
-		out[i] = runs[tool]
+		es := byTool[tool]
+		slices.SortFunc(es, func(a, b entry) int {
+			return cmp.Or(cmp.Compare(b.sev, a.sev), strings.Compare(a.path, b.path), cmp.Compare(a.line, b.line),
+				strings.Compare(a.rule, b.rule), cmp.Compare(a.n, b.n))
+		})
+		version := es[0].ei.GetRawIssue().GetToolVersion()
+		driver := sarif.NewDriver(tool)
+		if version != "" {
+			driver.WithVersion(version)
+		}
+		driver.WithInformationURI("https://github.com/draconsec/dracon")
+		run := sarif.NewRun(*sarif.NewTool(driver))
+		if id := scan.GetScanUuid(); id != "" {
+			run.WithAutomationDetails(&sarif.RunAutomationDetails{ID: strPtr("dracon/" + tool + "/" + id)})
+		}
+		rb := &runBuilder{run: run, rules: map[string]int{}}
+		for _, e := range es {
+			rb.add(e.ei)
+		}
+		out[i] = rb
 	}
 	return out
+}
+
+// entry is a finding with its sort keys.
+type entry struct {
+	sev  v1.Severity
+	path string
+	line int32
+	rule string
+	n    int // position in the input: the sort is stable
+	ei   *v1.EnrichedIssue
 }
 
 // runBuilder is one tool's run: the run without its results, its rules,
@@ -177,12 +208,17 @@ func (rb *runBuilder) write(bw *bufio.Writer) error {
 		bw.WriteString("[")
 		enc := json.NewEncoder(dropNewline{bw})
 		enc.SetIndent(resultIndent, "  ")
+		e := &indenter{}
 		for i, ei := range rb.issues {
 			if i > 0 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n" + resultIndent)
-			if err := enc.Encode(result(ei, rb.ruleIndex[i])); err != nil {
+			res := result(ei, rb.ruleIndex[i])
+			e.b = e.b[:0]
+			if appendResult(e, res) {
+				bw.Write(e.b)
+			} else if err := enc.Encode(res); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,11 @@ package sarifout
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"slices"
 	"testing"
+
+	"github.com/draconsec/dracon/internal/consumers"
 
 	"github.com/draconsec/dracon/internal/schematest"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -105,4 +109,61 @@ func TestStreamedIsTheDocument(t *testing.T) {
 func excerpt(b []byte, i int) []byte {
 	lo, hi := max(i-80, 0), min(i+80, len(b))
 	return b[lo:hi]
+}
+
+// BenchmarkWrite writes 3 x 30,000 results; BenchmarkDocument the same
+// through the whole go-sarif document, as the writer did before.
+func BenchmarkWrite(b *testing.B) {
+	results := many(30_000, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Write(io.Discard, nil, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDocument(b *testing.B) {
+	results := many(30_000, false)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep, err := Build(nil, results)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rep.PrettyWrite(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestPlanOrderIsFlattens: each run lists its tool's findings in the
+// order consumers.Flatten gives every consumer.
+func TestPlanOrderIsFlattens(t *testing.T) {
+	scan, sampled := sample(t)
+	shuffled := many(200, true)
+	// Ties and a tool named only by its response.
+	for i, ei := range shuffled[1].Issues {
+		if i%3 == 0 {
+			ei.RawIssue.ToolName = ""
+			ei.RawIssue.Severity = v1.Severity_SEVERITY_HIGH
+			ei.RawIssue.Location.StartLine = 7
+		}
+	}
+	for name, results := range map[string][]*v1.EnrichedLaunchToolResponse{"sample": sampled, "many": shuffled} {
+		want := map[string][]*v1.EnrichedIssue{}
+		for _, f := range consumers.Flatten(results) {
+			want[f.Tool] = append(want[f.Tool], f.Issue)
+		}
+		runs := plan(scan, results)
+		if len(runs) != len(want) {
+			t.Fatalf("%s: %d runs, want %d", name, len(runs), len(want))
+		}
+		for _, rb := range runs {
+			tool := rb.run.Tool.Driver.Name
+			if !slices.Equal(rb.issues, want[tool]) {
+				t.Errorf("%s: %s's results are not in Flatten's order", name, tool)
+			}
+		}
+	}
 }
