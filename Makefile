@@ -37,9 +37,18 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
-# Parser benchmarks, per core, as a table with their targets.
+# Parser benchmarks, per core, as a table with their targets; then the
+# whole run (dracon run importing 100,000 SARIF results a second time)
+# side by side with Python's json.load of the same file.
 bench:
 	$(GO) run ./internal/bench/cmd/benchtable
+	$(GO) run ./internal/bench/cmd/wholerun
+
+# Fingerprint replay: scan a real repository's last commits with gosec,
+# bandit and gitleaks and measure how many findings keep their identity.
+# Name a clone: make replay REPLAY_FLAGS='-repo ../replay/pipelines'
+replay:
+	$(GO) run ./internal/bench/cmd/replay $(REPLAY_FLAGS)
 
 # The findings store's benchmarks (internal/store/bench_test.go: one scan
 # observed against a store of a million findings) as a table with their
