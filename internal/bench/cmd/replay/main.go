@@ -22,20 +22,28 @@
 //     previous scan while that finding is still reported (its key is
 //     still in the new scan), or one of another tool, rule or path.
 //
-// Reports are cached per commit (raw, so the parsers run again on a
-// rerun; gitleaks' hold the secret values it found, readable by the user
-// only), so a rerun with the same commits runs no scanner.
+// Each scanner runs once per distinct input: its report is cached under a
+// key naming the files it reads at that commit (paths and blob ids: gosec
+// the Go files, go.mod and go.sum; bandit the Python files; gitleaks every
+// file), so a commit that changes no Go file shares the previous commit's
+// gosec report, and a rerun runs no scanner. (The scanners are
+// deterministic: rerun on the same input, gosec and bandit wrote the same
+// findings.) Reports are kept raw, so the parsers run again on a rerun;
+// gitleaks' hold the secret values it found, readable by the user only.
 package main
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	pathpkg "path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -127,7 +135,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	var prev []*finding
 	failed := map[string]bool{} // tool failed on the previous commit
 	start := time.Now()
-	scanned := 0
+	seen := map[string]bool{}
+	how := map[string]map[string]int{}
 	for i, c := range commits {
 		if _, err := git(wt, "checkout", "-q", "--detach", "--force", c); err != nil {
 			return err
@@ -135,12 +144,9 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		if _, err := git(wt, "clean", "-qffdx"); err != nil {
 			return err
 		}
-		fs, fails, ran, err := scan(ctx, o, prods, cl, wt, c)
+		fs, fails, err := scan(ctx, o, prods, cl, wt, c, seen, how)
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", c, err)
-		}
-		if ran {
-			scanned++
 		}
 		within(st, c, fs)
 		for _, t := range fails {
@@ -174,7 +180,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	for _, s := range st {
 		s.Scans = len(commits)
 	}
-	report(w, o, repo, commits, scanned, st)
+	report(w, o, repo, commits, how, st)
 	return nil
 }
 
@@ -218,33 +224,49 @@ func git(dir string, args ...string) (string, error) {
 // scan runs (or reads from the cache) each tool's report for the commit
 // checked out in wt and names the findings as a run does. ran says
 // whether any scanner ran.
-func scan(ctx context.Context, o options, prods []*producers.Producer, cl *vendored.Classifier, wt, commit string) ([]*finding, []string, bool, error) {
-	dir := filepath.Join(o.cache, "reports", commit)
+func scan(ctx context.Context, o options, prods []*producers.Producer, cl *vendored.Classifier, wt, commit string, seen map[string]bool, how map[string]map[string]int) ([]*finding, []string, error) {
+	listing, err := git(wt, "ls-tree", "-r", "--full-tree", commit)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree := strings.Split(strings.TrimSpace(listing), "\n")
 	outcomes := make([]produce.Outcome, len(prods))
-	ran := make([]bool, len(prods))
+	hows := make([]string, len(prods))
+	keys := make([]string, len(prods))
+	roots := make([]string, len(prods))
 	var wg sync.WaitGroup
 	for i, p := range prods {
+		keys[i] = inputKey(tree, p.Name)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outcomes[i], ran[i] = scanOne(ctx, o, p, wt, dir)
+			outcomes[i], hows[i], roots[i] = scanOne(ctx, o, p, wt, keys[i], seen)
 		}()
 	}
 	wg.Wait()
+	for i, p := range prods {
+		if how[p.Name] == nil {
+			how[p.Name] = map[string]int{}
+		}
+		how[p.Name][hows[i]]++
+		if hows[i] != fromFailed {
+			seen[p.Name+"/"+keys[i]] = true
+		}
+	}
 	var fails []string
 	var launches []*v1.LaunchToolResponse
 	var secrets []string
 	for i, out := range outcomes {
 		if out.Status != produce.OK {
 			if o.offline && out.Reason == errNotCached.Error() {
-				return nil, nil, false, fmt.Errorf("%s: no cached report", prods[i].Name)
+				return nil, nil, fmt.Errorf("%s: no cached report", prods[i].Name)
 			}
 			fmt.Fprintf(o.log, "replay: %s %s: %s\n", short(commit), prods[i].Name, out.Reason)
 			fails = append(fails, prods[i].Name)
 			continue
 		}
 		secrets = append(secrets, out.Parsed.Secrets...)
-		launches = append(launches, launch(prods[i], out.Parsed, cl, wt))
+		launches = append(launches, launch(prods[i], out.Parsed, cl, wt, roots[i]))
 	}
 	// As the pipeline's secrets stage: a value a secret scanner found is
 	// hidden in every tool's findings before they are named.
@@ -260,7 +282,7 @@ func scan(ctx context.Context, o options, prods []*producers.Producer, cl *vendo
 		results[i] = enrichers.Wrap(l)
 	}
 	if err := (identity.Enricher{}).Enrich(ctx, &v1.ScanInfo{}, results); err != nil {
-		return nil, nil, false, err
+		return nil, nil, err
 	}
 	files := map[string][]byte{}
 	var fs []*finding
@@ -270,7 +292,7 @@ func scan(ctx context.Context, o options, prods []*producers.Producer, cl *vendo
 		}
 	}
 	rankOccurrences(fs)
-	return fs, fails, slices.Contains(ran, true), nil
+	return fs, fails, nil
 }
 
 // minSecret is the pipeline's: shorter values are not hidden elsewhere.
@@ -288,37 +310,86 @@ func long(ss []string) []string {
 
 var errNotCached = errors.New("no cached report")
 
+// inputs says which files of the tree a scanner's report depends on:
+// gosec reads Go packages (and the modules go.mod and go.sum pin), bandit
+// Python files; any other tool, every file.
+var inputs = map[string]func(path string) bool{
+	"gosec": func(p string) bool {
+		b := pathpkg.Base(p)
+		return strings.HasSuffix(p, ".go") || b == "go.mod" || b == "go.sum" || b == "go.work" || b == "modules.txt"
+	},
+	"bandit": func(p string) bool { return strings.HasSuffix(p, ".py") || pathpkg.Base(p) == ".bandit" },
+}
+
+// inputKey names the files of commit's tree that tool reads (paths and
+// blob ids): two commits with the same key give the tool the same input,
+// so one report stands for both.
+func inputKey(tree []string, tool string) string {
+	keep := inputs[tool]
+	h := sha256.New()
+	for _, line := range tree {
+		// "<mode> <type> <blob>\t<path>"
+		tab := strings.IndexByte(line, '\t')
+		if tab < 0 || (keep != nil && !keep(line[tab+1:])) {
+			continue
+		}
+		h.Write([]byte(line))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// How a report was had.
+const (
+	fromScan   = "scanned"
+	fromCache  = "cached"     // an earlier replay scanned this input
+	fromSame   = "same input" // this replay scanned this input at another commit
+	fromFailed = "failed"
+)
+
 // scanOne returns the tool's parsed report for the checked-out commit:
-// the cached raw report when there is one, else the scanner's, run by
-// internal/produce as a run does, with the raw report cached before
-// produce hides secrets in its copy.
-func scanOne(ctx context.Context, o options, p *producers.Producer, wt, dir string) (produce.Outcome, bool) {
-	cached := filepath.Join(dir, p.Name+".report")
+// the cached raw report of the same input when there is one, else the
+// scanner's, run by internal/produce as a run does, with the raw report
+// cached before produce hides secrets in its copy. root is the folder
+// the report was written in (its absolute paths start there).
+func scanOne(ctx context.Context, o options, p *producers.Producer, wt, key string, seen map[string]bool) (out produce.Outcome, how, root string) {
+	cached := filepath.Join(o.cache, "reports", p.Name, key+".report")
 	parse := func(b []byte) (*producers.Parsed, error) { return registry.Parse(p, b) }
 	if data, err := os.ReadFile(cached); err == nil {
+		root := wt
+		if r, err := os.ReadFile(cached + ".root"); err == nil {
+			root = string(r)
+		}
 		parsed, err := parse(data)
 		if err != nil {
-			return produce.Outcome{Producer: p.Name, Status: produce.Failed, Reason: err.Error()}, false
+			return produce.Outcome{Producer: p.Name, Status: produce.Failed, Reason: err.Error()}, fromFailed, root
 		}
-		return produce.Outcome{Producer: p.Name, Status: produce.OK, Parsed: parsed}, false
+		how := fromCache
+		if seen[p.Name+"/"+key] {
+			how = fromSame
+		}
+		return produce.Outcome{Producer: p.Name, Status: produce.OK, Parsed: parsed}, how, root
 	}
 	if o.offline {
-		return produce.Outcome{Producer: p.Name, Status: produce.Failed, Reason: errNotCached.Error()}, false
+		return produce.Outcome{Producer: p.Name, Status: produce.Failed, Reason: errNotCached.Error()}, fromFailed, wt
 	}
 	runDir := filepath.Join(o.cache, "run", p.Name)
 	var saveErr error
-	out := produce.Run(ctx, runner.Local{}, p, produce.Options{Source: wt, RunDir: runDir,
+	out = produce.Run(ctx, runner.Local{}, p, produce.Options{Source: wt, RunDir: runDir,
 		Parse: func(b []byte) (*producers.Parsed, error) {
 			parsed, err := parse(b)
 			if err == nil {
-				saveErr = save(cached, b)
+				saveErr = errors.Join(save(cached+".root", []byte(wt)), save(cached, b))
 			}
 			return parsed, err
 		}})
 	if out.Status == produce.OK && saveErr != nil {
 		out.Status, out.Reason = produce.Failed, "caching the report: "+saveErr.Error()
 	}
-	return out, true
+	if out.Status != produce.OK {
+		return out, fromFailed, wt
+	}
+	return out, fromScan, wt
 }
 
 func save(path string, data []byte) error {
@@ -333,9 +404,10 @@ func save(path string, data []byte) error {
 }
 
 // launch is the pipeline's launch stage for one producer: the tool's name
-// on every issue, paths relative to the checkout, and (SAST) findings in
+// on every issue, paths relative to the checkout (root, where the report
+// was written; wt is where the commit is checked out now), and (SAST) findings in
 // vendored or generated files left out, as `dracon run` does by default.
-func launch(p *producers.Producer, parsed *producers.Parsed, cl *vendored.Classifier, wt string) *v1.LaunchToolResponse {
+func launch(p *producers.Producer, parsed *producers.Parsed, cl *vendored.Classifier, wt, root string) *v1.LaunchToolResponse {
 	kept := parsed.Issues[:0]
 	for _, is := range parsed.Issues {
 		if is.ToolName == "" {
@@ -344,7 +416,7 @@ func launch(p *producers.Producer, parsed *producers.Parsed, cl *vendored.Classi
 		if l := is.Location; l != nil && l.Path != "" {
 			rel := l.Path
 			if filepath.IsAbs(rel) {
-				if r, err := filepath.Rel(wt, rel); err == nil && !strings.HasPrefix(r, "..") {
+				if r, err := filepath.Rel(root, rel); err == nil && !strings.HasPrefix(r, "..") {
 					rel = r
 				}
 			} else {
@@ -425,9 +497,16 @@ func rankOccurrences(fs []*finding) {
 	}
 }
 
-func report(w io.Writer, o options, repo string, commits []string, scanned int, st map[string]*stats) {
-	fmt.Fprintf(w, "Fingerprint replay: %s, %d commits (%s..%s, first parent), %d consecutive pairs; scanners ran on %d commits, the cache had the rest.\n\n",
-		filepath.Base(repo), len(commits), short(commits[0]), short(commits[len(commits)-1]), len(commits)-1, scanned)
+func report(w io.Writer, o options, repo string, commits []string, how map[string]map[string]int, st map[string]*stats) {
+	fmt.Fprintf(w, "Fingerprint replay: %s, %d commits (%s..%s, first parent), %d consecutive pairs.\n",
+		filepath.Base(repo), len(commits), short(commits[0]), short(commits[len(commits)-1]), len(commits)-1)
+	fmt.Fprintln(w, "Reports per commit (a commit whose files a scanner reads are those of another commit shares its report):")
+	for _, t := range o.tools {
+		h := how[t]
+		fmt.Fprintf(w, "  %-9s %d distinct inputs (scanned now %d, cached from an earlier replay %d), %d commits with an input already scanned, %d failed\n",
+			t, h[fromScan]+h[fromCache], h[fromScan], h[fromCache], h[fromSame], h[fromFailed])
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "tool\tfindings/commit\tpairs judged\tkept\tretention\tin changed files\tkept\tretention\tambiguous\twrong merges\tkept across an edit\t")
 	var tools []string
