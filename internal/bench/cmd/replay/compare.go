@@ -76,16 +76,18 @@ type stats struct {
 	// InChanged: the pairs whose file the commit changed (the hard cases:
 	// lines moved, code edited around the finding).
 	InChanged, InChangedKept int
+	// Shifted: the pairs whose line moved (code added or removed above).
+	Shifted, ShiftedKept int
 	// Ambiguous: findings whose key occurs a different number of times in
 	// the two scans (a copy added or removed): which copy is which is not
 	// defined, so they are not judged.
 	Ambiguous int
 	NoSource  int
 	// Within: findings that share a signature with another finding of the
-	// same scan. Moved: findings that took over the signature of a
+	// same scan. Taken: findings that took over the signature of a
 	// different finding of the previous scan that still exists (see
 	// wrongMerges). Both are wrong merges.
-	Within, Moved int
+	Within, Taken int
 	// Edited: findings whose flagged code changed but which kept their
 	// signature (the old code is gone): not a merge of two findings, but
 	// worth knowing (secret/v1 ignores the line by design).
@@ -143,10 +145,17 @@ func compare(st map[string]*stats, commit string, a, b []*finding, changed map[s
 			if in {
 				s.InChanged++
 			}
+			shifted := ga[i].Start != gb[i].Start
+			if shifted {
+				s.Shifted++
+			}
 			if ga[i].Sig == gb[i].Sig {
 				s.Kept++
 				if in {
 					s.InChangedKept++
+				}
+				if shifted {
+					s.ShiftedKept++
 				}
 				continue
 			}
@@ -175,7 +184,7 @@ func compare(st map[string]*stats, commit string, a, b []*finding, changed map[s
 			s.Edited++
 			continue
 		}
-		s.Moved++
+		s.Taken++
 		s.Merges = append(s.Merges, fmt.Sprintf("%s: %s took the signature of %s (%s)", short(commit), f, old, f.Alg))
 	}
 }

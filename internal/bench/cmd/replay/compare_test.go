@@ -45,11 +45,14 @@ func TestCompare(t *testing.T) {
 	if g.Pairs != 3 || g.Kept != 1 || g.InChanged != 2 || g.InChangedKept != 1 {
 		t.Errorf("gosec pairs %d kept %d, in changed files %d kept %d; want 3 1 2 1", g.Pairs, g.Kept, g.InChanged, g.InChangedKept)
 	}
+	if g.Shifted != 2 || g.ShiftedKept != 1 {
+		t.Errorf("line moved %d kept %d, want 2 1", g.Shifted, g.ShiftedKept)
+	}
 	if len(g.Lost) != 2 {
 		t.Errorf("lost %d, want 2", len(g.Lost))
 	}
-	if g.Moved != 1 || g.Edited != 1 || len(g.Merges) != 1 || !strings.Contains(g.Merges[0], "took the signature") {
-		t.Errorf("moved %d edited %d merges %q", g.Moved, g.Edited, g.Merges)
+	if g.Taken != 1 || g.Edited != 1 || len(g.Merges) != 1 || !strings.Contains(g.Merges[0], "took the signature") {
+		t.Errorf("taken %d edited %d merges %q", g.Taken, g.Edited, g.Merges)
 	}
 	if bd := st["bandit"]; bd.Pairs != 0 || bd.Ambiguous != 1 {
 		t.Errorf("bandit pairs %d ambiguous %d, want 0 1", bd.Pairs, bd.Ambiguous)

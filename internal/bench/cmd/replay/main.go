@@ -508,7 +508,7 @@ func report(w io.Writer, o options, repo string, commits []string, how map[strin
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\tfindings/commit\tpairs judged\tkept\tretention\tin changed files\tkept\tretention\tambiguous\twrong merges\tkept across an edit\t")
+	fmt.Fprintln(tw, "tool\tfindings/commit\tpairs judged\tkept\tretention\tin changed files\tkept\tretention\tline moved\tkept\tambiguous\twrong merges\tkept across an edit\t")
 	var tools []string
 	for t := range st {
 		tools = append(tools, t)
@@ -517,8 +517,8 @@ func report(w io.Writer, o options, repo string, commits []string, how map[strin
 	total := &stats{}
 	row := func(name string, s *stats) {
 		perCommit := float64(s.Findings) / float64(max(len(commits), 1))
-		fmt.Fprintf(tw, "%s\t%.1f\t%d\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t\n", name, perCommit, s.Pairs, s.Kept, pct(s.Kept, s.Pairs),
-			s.InChanged, s.InChangedKept, pct(s.InChangedKept, s.InChanged), s.Ambiguous, s.Within+s.Moved, s.Edited)
+		fmt.Fprintf(tw, "%s\t%.1f\t%d\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t\n", name, perCommit, s.Pairs, s.Kept, pct(s.Kept, s.Pairs),
+			s.InChanged, s.InChangedKept, pct(s.InChangedKept, s.InChanged), s.Shifted, s.ShiftedKept, s.Ambiguous, s.Within+s.Taken, s.Edited)
 	}
 	for _, t := range tools {
 		s := st[t]
@@ -528,9 +528,11 @@ func report(w io.Writer, o options, repo string, commits []string, how map[strin
 		total.Kept += s.Kept
 		total.InChanged += s.InChanged
 		total.InChangedKept += s.InChangedKept
+		total.Shifted += s.Shifted
+		total.ShiftedKept += s.ShiftedKept
 		total.Ambiguous += s.Ambiguous
 		total.Within += s.Within
-		total.Moved += s.Moved
+		total.Taken += s.Taken
 		total.Edited += s.Edited
 		total.NoSource += s.NoSource
 		total.Lost = append(total.Lost, s.Lost...)
@@ -539,11 +541,11 @@ func report(w io.Writer, o options, repo string, commits []string, how map[strin
 	row("all", total)
 	tw.Flush()
 	verdict := "ok"
-	if total.Pairs == 0 || float64(total.Kept) < 0.99*float64(total.Pairs) || total.Within+total.Moved > 0 {
+	if total.Pairs == 0 || float64(total.Kept) < 0.99*float64(total.Pairs) || total.Within+total.Taken > 0 {
 		verdict = "BELOW TARGET"
 	}
 	fmt.Fprintf(w, "\nTarget: >= 99%% retention, 0 wrong merges: %s. Wrong merges: %d within a scan, %d across commits. %d findings' files could not be read (not judged).\n",
-		verdict, total.Within, total.Moved, total.NoSource)
+		verdict, total.Within, total.Taken, total.NoSource)
 	if len(total.Lost) > 0 {
 		why := map[string]int{}
 		for _, l := range total.Lost {
