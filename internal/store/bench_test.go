@@ -121,20 +121,24 @@ func removeBenchStores() {
 }
 
 // benchSightings is one scan: n findings, 90% of them already in the big
-// store (spread over it), 10% new to it (new in every iteration).
+// store (spread over it), 10% new to it (new in every iteration). A known
+// finding comes back as a rescan reports it: its rule, path, severity and
+// title as stored (they are what its code/v1 signature was made of).
 func benchSightings(n, iter int) []Sighting {
 	out := make([]Sighting, n)
 	known := n * 9 / 10
 	for i := range n {
-		var v string
+		var v, rule, path string
 		if i < known {
-			v = fmt.Sprintf("%064x", (i*9973)%benchStored)
+			j := (i * 9973) % benchStored
+			v, rule, path = fmt.Sprintf("%064x", j), fmt.Sprintf("G%d", j%100), fmt.Sprintf("pkg%d/file%d.go", j%1000, j)
 		} else {
 			v = fmt.Sprintf("new-%d-%d-%d", time.Now().UnixNano(), iter, i)
+			rule, path = fmt.Sprintf("G%d", i%100), fmt.Sprintf("pkg%d/new%d.go", i%1000, i)
 		}
 		out[i] = Sighting{
 			Signatures: []Signature{{Algorithm: "code/v1", Value: v}},
-			Tool:       "gosec", Rule: fmt.Sprintf("G%d", i%100), Path: fmt.Sprintf("pkg%d/file%d.go", i%1000, i),
+			Tool:       "gosec", Rule: rule, Path: path,
 			StartLine: 10, EndLine: 12, Severity: "HIGH", Title: "a finding",
 		}
 	}
