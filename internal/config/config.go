@@ -33,6 +33,9 @@ type Config struct {
 	IncludeVendored bool `yaml:"include_vendored"`
 	// Vendored corrects what counts as vendored or generated.
 	Vendored Vendored `yaml:"vendored"`
+	// Policy names the Rego policies that annotate findings and decide
+	// the verdict (docs/policy.md).
+	Policy Policy `yaml:"policy"`
 
 	// Lines maps dotted keys ("producers.gosec.timeout") to their line,
 	// for errors found after decoding.
@@ -81,6 +84,8 @@ type Enrichers struct {
 	// Baseline decides what is new against the target branch (or a
 	// baseline file) and applies the diff filter.
 	Baseline Toggle `yaml:"baseline"`
+	// Policy evaluates the Rego policies (the policy block).
+	Policy Toggle `yaml:"policy"`
 }
 
 // Toggle turns an enricher off (enabled: false); every enricher is on by
@@ -105,6 +110,8 @@ func (e Enrichers) On(name string) bool {
 		b = e.Owners.Enabled
 	case "baseline":
 		b = e.Baseline.Enabled
+	case "policy":
+		b = e.Policy.Enabled
 	}
 	return b == nil || *b
 }
@@ -167,6 +174,73 @@ type Gate struct {
 // Team is one team's gate.
 type Team struct {
 	FailOn string `yaml:"fail_on"`
+}
+
+// Policy configures the Rego policies.
+type Policy struct {
+	// Paths are .rego files, folders of them (with data.json/data.yaml)
+	// or OPA bundles (.tar.gz), relative to the source folder, and
+	// "builtin:default" for the bundled defaults. None named: the
+	// defaults. Any named replaces them; name builtin:default too to keep
+	// them beside.
+	Paths []PolicyPath `yaml:"paths"`
+	// Base64 is a policy as Dracon's policy enricher took it
+	// (enricher-policy-base64-policy).
+	Base64 string `yaml:"base64"`
+	// RegoVersion pins the syntax of every path that does not pin its
+	// own: v0 or v1. Unset, a file only v0 parses is read as v0.
+	RegoVersion string `yaml:"rego_version"`
+	// AnnotationPrefix is the prefix of the annotation an allow policy
+	// writes on each finding; default Dracon's "Policy Pass: ".
+	AnnotationPrefix string `yaml:"annotation_prefix"`
+	// Exceptions exempt findings from the bundled policies' denials:
+	// data.dracon.exceptions.
+	Exceptions []Exception `yaml:"exceptions"`
+	// SLA is how long high findings may stay open before a release
+	// fails: data.dracon.sla.
+	SLA *SLA `yaml:"sla"`
+	// Data is more data for policies, under data.
+	Data map[string]any `yaml:"data"`
+}
+
+// PolicyPath is one policy path: a string, or {path, rego_version}.
+type PolicyPath struct {
+	Path        string `yaml:"path"`
+	RegoVersion string `yaml:"rego_version"`
+}
+
+// UnmarshalYAML reads a plain path or a mapping.
+func (p *PolicyPath) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p.Path = n.Value
+		return nil
+	}
+	type plain PolicyPath
+	var v plain
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*p = PolicyPath(v)
+	return nil
+}
+
+// Exception exempts the findings it matches from the bundled policies'
+// denials until it expires. Every selector given must match; at least
+// one is needed.
+type Exception struct {
+	ID      string `yaml:"id" json:"id,omitempty"`
+	Rule    string `yaml:"rule" json:"rule,omitempty"`
+	Tool    string `yaml:"tool" json:"tool,omitempty"`
+	Path    string `yaml:"path" json:"path,omitempty"` // a glob
+	Owner   string `yaml:"owner" json:"owner"`
+	Reason  string `yaml:"reason" json:"reason"`
+	Expires string `yaml:"expires" json:"expires"` // YYYY-MM-DD
+}
+
+// SLA is how many days a high finding may stay open, per team.
+type SLA struct {
+	HighDays int            `yaml:"high_days" json:"high_days,omitempty"`
+	Teams    map[string]SLA `yaml:"teams" json:"teams,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m".
@@ -325,6 +399,37 @@ func (c *Config) validate(names Names) error {
 					key = list.key
 				}
 				add(key, "%v", err)
+			}
+		}
+	}
+	versions := []string{"", "v0", "v1"}
+	if !oneOf(c.Policy.RegoVersion, versions) {
+		add("policy.rego_version", "%q: use v0 or v1", c.Policy.RegoVersion)
+	}
+	for i, p := range c.Policy.Paths {
+		key := fmt.Sprintf("policy.paths[%d]", i)
+		if strings.TrimSpace(p.Path) == "" {
+			add(key, "an empty policy path")
+		}
+		if !oneOf(p.RegoVersion, versions) {
+			add(key, "rego_version %q: use v0 or v1", p.RegoVersion)
+		}
+	}
+	for i, e := range c.Policy.Exceptions {
+		key := fmt.Sprintf("policy.exceptions[%d]", i)
+		switch {
+		case e.ID == "" && e.Rule == "" && e.Tool == "" && e.Path == "":
+			add(key, "an exception needs id, rule, tool or path to say what it exempts")
+		case e.Owner == "" || e.Reason == "" || e.Expires == "":
+			add(key, "an exception needs an owner, a reason and an expiry date (expires: YYYY-MM-DD)")
+		default:
+			if _, err := time.Parse("2006-01-02", e.Expires); err != nil {
+				add(key+".expires", "%q is not a date (YYYY-MM-DD)", e.Expires)
+			}
+			if e.Path != "" {
+				if err := pathglob.Valid(e.Path); err != nil {
+					add(key+".path", "%v", err)
+				}
 			}
 		}
 	}
