@@ -209,7 +209,7 @@ type BaselineFinding struct {
 	Signatures []Signature
 }
 
-// ErrNotFound is returned for a finding or a baseline the store does not have.
+// ErrNotFound is returned for a finding, a baseline or a commit the store does not have.
 var ErrNotFound = errors.New("not found")
 
 // Store is a findings store. Its methods are safe to call from several
@@ -235,6 +235,15 @@ type Store interface {
 	// Baseline returns the latest scan of repository at ref and the
 	// findings it saw, or ErrNotFound.
 	Baseline(ctx context.Context, repository, ref string) (*Baseline, error)
+	// AtCommit returns the scans of repository at commit (newest first)
+	// and every finding any of them saw, as the store knows it now
+	// (status, first seen, times seen, its signatures) with its latest
+	// occurrence at the commit, or ErrNotFound when no scan of that
+	// commit is recorded. The commit is the full SHA the scans recorded:
+	// a caller with a tag or a short SHA resolves it first (git rev-parse
+	// TAG^{commit}); a tag's scans are usually scans of its commit on a
+	// branch. See CommitFindings (commit.go).
+	AtCommit(ctx context.Context, repository, commit string) (*CommitFindings, error)
 	// Importer writes findings with a history kept elsewhere (import.go).
 	Importer
 	Close() error
