@@ -16,10 +16,11 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
 
 # Scan the bundled vulnerable app. The gate fails on purpose (exit code 1:
-# high-severity findings); any other non-zero code is a real error.
+# the bundled policies fail on the fake AWS key in examples/); any other
+# non-zero code is a real error.
 demo: build
 	./$(BIN) tools install gosec gitleaks
-	./$(BIN) run --source examples --fail-on high; code=$$?; \
+	./$(BIN) run --source examples; code=$$?; \
 	  if [ $$code -eq 1 ]; then echo "make demo: the gate failed, as it should on examples/ (see dracon.sarif and summary.json)"; \
 	  elif [ $$code -ne 0 ]; then exit $$code; fi
 

@@ -40,7 +40,7 @@ func (o storeOptions) resolve(env Env) (string, error) {
 	if d := strings.TrimSpace(env.Getenv(store.EnvDSN)); d != "" {
 		return d, nil
 	}
-	cfg, err := loadConfig(o.config, ".")
+	cfg, _, err := loadConfig(o.config, ".")
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
@@ -19,7 +20,14 @@ type runOptions struct {
 	newOnly                                     bool
 	baselineRef, baselineFile, diffFilter       string
 	diffBase                                    string
+	policies                                    multiFlag
 }
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRun(ctx context.Context, env Env, args []string) int {
 	var o runOptions
@@ -36,6 +44,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.baselineFile, "baseline", "", "new against this SARIF file or findings JSON (--format json) an earlier run wrote, instead of the store (overrides baseline.file)")
 	fs.StringVar(&o.diffFilter, "diff-filter", "", "only findings on what the change touched count: added, diff_context, file or nofilter (overrides baseline.diff_filter)")
 	fs.StringVar(&o.diffBase, "diff-base", "", "revision the change is diffed from (default: the merge base of the target branch and HEAD; overrides baseline.diff_base)")
+	fs.Var(&o.policies, "policy", "a Rego policy: a .rego file, a folder, an OPA bundle (.tar.gz) or builtin:default (repeatable; replaces policy.paths)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(env, err)
@@ -43,7 +52,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	if len(rest) > 0 {
 		return usageError(env, fmt.Errorf("run takes no arguments (got %q); use --source", rest))
 	}
-	cfg, err := loadConfig(o.config, o.source)
+	cfg, cfgPath, err := loadConfig(o.config, o.source)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -70,6 +79,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	res, err := pipeline.Run(ctx, pipeline.Options{
 		Config: cfg, Source: o.source, Out: o.out, RunRoot: o.runDir, Concurrency: o.concurrency,
 		Log: env.Stderr, Stdout: env.Stdout, Version: version(), Getenv: env.Getenv,
+		ConfigPath: cfgPath, Policies: o.policies,
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
@@ -79,6 +89,16 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new, %d suppressed); verdict: %s\n", s.Counts.Total, s.Counts.New, s.Counts.Suppressed, s.Verdict)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(env.Stderr, "  - %s\n", r)
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(env.Stderr, "  ~ warning: %s\n", w)
+	}
+	if s.Policy != nil {
+		var pk []string
+		for _, p := range s.Policy.Policies {
+			pk = append(pk, p.Package)
+		}
+		fmt.Fprintf(env.Stderr, "dracon: policies (%s): %s\n", s.Policy.Revision, strings.Join(pk, ", "))
 	}
 	for _, k := range []string{"sarif", "summary"} {
 		if v, ok := s.Outputs[k]; ok {
@@ -90,19 +110,23 @@ func runRun(ctx context.Context, env Env, args []string) int {
 
 // loadConfig reads --config, else dracon.yaml in the source folder or the
 // working folder; with none, it returns the defaults (auto-detection).
-func loadConfig(path, source string) (*config.Config, error) {
+// It returns the path it read ("" for none).
+func loadConfig(path, source string) (*config.Config, string, error) {
 	names := pipeline.ConfigNames()
 	if path != "" {
-		return config.Load(path, names)
+		c, err := config.Load(path, names)
+		return c, path, err
 	}
 	for _, p := range []string{filepath.Join(source, "dracon.yaml"), "dracon.yaml"} {
 		if _, err := os.Stat(p); err == nil {
-			return config.Load(p, names)
+			c, err := config.Load(p, names)
+			return c, p, err
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+			return nil, "", err
 		}
 	}
-	return config.Parse(nil, names)
+	c, err := config.Parse(nil, names)
+	return c, "", err
 }
 
 // applyBaseline puts the baseline flags over the config's baseline block.

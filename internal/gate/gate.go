@@ -1,6 +1,8 @@
-// Package gate decides whether a run passes: findings at or above a
-// severity fail it, and so does any producer that did not run to the end
-// (fail closed), unless the config allows that producer to fail.
+// Package gate decides whether a run passes: the policies' deny rules
+// (internal/policy) fail it, and so do findings at or above a severity
+// (--fail-on), any producer that did not run to the end unless the config
+// or a policy allows that producer to fail, and a scan in which no
+// producer ran (fail closed).
 package gate
 
 import (
@@ -8,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/draconsec/dracon/internal/policy"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -35,6 +38,15 @@ type Options struct {
 	// instead of FailOn (UNSPECIFIED: never). A finding with several
 	// owners that have thresholds takes the strictest.
 	Teams map[string]v1.Severity
+	// Policy is the policies' decision; nil when none was evaluated.
+	Policy *policy.Decision
+	// PolicyErrors are allow policies' errors on single findings (each
+	// wrote "false" for its finding): reported, never a pass or a fail.
+	PolicyErrors []error
+	// Ran counts the producers that ran to the end; with RequireRun, none
+	// is a failure: an empty scan is not a pass.
+	Ran        int
+	RequireRun bool
 }
 
 // ownerPrefix is the owners enricher's annotation key prefix (Dracon's
@@ -86,6 +98,8 @@ type Verdict struct {
 	Verdict  string
 	Reasons  []string
 	ExitCode int
+	// Warnings are what the policies warn of; they never fail the run.
+	Warnings []string
 }
 
 // ParseSeverity reads a --fail-on value; "" and "none" mean never.
@@ -106,7 +120,7 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 	v := Verdict{Verdict: Passed, ExitCode: ExitPass}
 	sort.Slice(failures, func(i, j int) bool { return failures[i].Name < failures[j].Name })
 	for _, f := range failures {
-		if f.Allowed {
+		if f.Allowed || (f.Stage == "" || f.Stage == "producer") && o.Policy != nil && o.Policy.AllowFailure[f.Name] {
 			continue
 		}
 		stage := f.Stage
@@ -115,6 +129,25 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 		}
 		v.Reasons = append(v.Reasons, fmt.Sprintf("%s %s failed: %s", stage, f.Name, f.Reason))
 		v.Verdict, v.ExitCode = Failed, ExitError
+	}
+	if o.RequireRun && o.Ran == 0 {
+		v.Reasons = append(v.Reasons, "no producer ran to the end: an empty scan is not a pass")
+		v.Verdict, v.ExitCode = Failed, ExitError
+	}
+	if o.Policy != nil {
+		for _, d := range o.Policy.Deny {
+			v.Reasons = append(v.Reasons, Describe(d))
+			v.Verdict = Failed
+			if v.ExitCode == ExitPass {
+				v.ExitCode = ExitFindings
+			}
+		}
+		for _, w := range o.Policy.Warn {
+			v.Warnings = append(v.Warnings, Describe(w))
+		}
+	}
+	for _, err := range o.PolicyErrors {
+		v.Warnings = append(v.Warnings, "policy error (the finding's annotation says false): "+err.Error())
 	}
 	if o.FailOn == v1.Severity_SEVERITY_UNSPECIFIED && len(o.Teams) == 0 {
 		return v
@@ -174,4 +207,24 @@ func Evaluate(results []*v1.EnrichedLaunchToolResponse, failures []ProducerFailu
 		}
 	}
 	return v
+}
+
+// Describe is one line for a violation: the message, the rule that wrote
+// it, and the finding's link (or location) when it names one finding.
+func Describe(v policy.Violation) string {
+	s := v.Message + " [" + strings.TrimPrefix(v.Rule, "data.") + "]"
+	switch len(v.Findings) {
+	case 0:
+	case 1:
+		f := v.Findings[0]
+		switch {
+		case f.Link != "":
+			s += " " + f.Link
+		case f.Path != "" && !strings.Contains(v.Message, f.Path):
+			s += fmt.Sprintf(" %s:%d", f.Path, f.Line)
+		}
+	default:
+		s += fmt.Sprintf(" (%d findings)", len(v.Findings))
+	}
+	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/draconsec/dracon/internal/enrichers"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	enricherreg "github.com/draconsec/dracon/internal/enrichers/registry"
+	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/registry"
@@ -41,6 +42,12 @@ type Options struct {
 	Runner      runner.Runner
 	Version     string
 	Getenv      func(string) string
+	// ConfigPath is the config file Config was read from ("" for none):
+	// in a pull request its policy and gate blocks are read again from
+	// the target branch.
+	ConfigPath string
+	// Policies are --policy paths; they replace the config's.
+	Policies []string
 }
 
 // Result of a run.
@@ -347,6 +354,12 @@ type EnrichOptions struct {
 	// Baseline is what findings are new against; nil: PrepareBaseline
 	// from the config and the scan's tags.
 	Baseline *baseline.Config
+	// Policy is the prepared policies (PreparePolicy); nil evaluates none.
+	Policy *policy.Set
+	// Producers are the producers' outcomes, for run-level rules.
+	Producers []policy.Producer
+	// Decided receives the policies' decision.
+	Decided func(*policy.Decision, []error)
 }
 
 // Enrich wraps parsed results and runs the enrichers of
@@ -361,7 +374,8 @@ func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []
 	for i, l := range launches {
 		results[i] = enrichers.Wrap(l)
 	}
-	env := enricherreg.Env{Source: o.Source, Fixed: o.Fixed, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) }}
+	env := enricherreg.Env{Source: o.Source, Fixed: o.Fixed, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) },
+		Policy: o.Policy, Producers: o.Producers, Decided: o.Decided}
 	if c.Enrichers.On("baseline") {
 		if o.Baseline == nil {
 			b, err := PrepareBaseline(ctx, c, o.Source, scan, o.Getenv, log)

@@ -12,6 +12,7 @@ import (
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/produce"
 	"github.com/draconsec/dracon/internal/store"
 	"github.com/draconsec/dracon/internal/summary"
@@ -24,11 +25,12 @@ import (
 var stages = []stage{
 	planStage{},     // the producers: named in the config, or auto-detected
 	baselineStage{}, // what findings are new against; the change, for the diff filter
+	policyStage{},   // the policies, read (from the target branch in a pull request) and compiled
 	vendoredStage{}, // which files are the project's own
 	produceStage{},  // the scanners, in parallel, and their reports parsed
 	secretsStage{},  // secret values hidden in every tool's findings and files
 	launchStage{},   // one LaunchToolResponse per producer; the summary's producer lines
-	enrichStage{},   // the enricher chain (internal/enrichers/registry)
+	enrichStage{},   // the enricher chain (internal/enrichers/registry), policies last
 	consumeStage{},  // SARIF, the table
 	gateStage{},     // the verdict
 	summaryStage{},  // summary.json
@@ -61,7 +63,11 @@ type runState struct {
 	// comparison found (nil when the baseline enricher is off).
 	baselineCfg *baseline.Config
 	baseline    *baseline.Result
-	sum         *summary.Summary
+	// policy is the run's policies; decision what they decided.
+	policy     *Policy
+	decision   *policy.Decision
+	policyErrs []error
+	sum        *summary.Summary
 }
 
 // Run runs the whole pipeline. The error is for the run itself breaking
@@ -194,8 +200,16 @@ func (enrichStage) String() string { return "enrich" }
 
 func (enrichStage) Run(ctx context.Context, r *runState) error {
 	var err error
-	r.results, err = Enrich(ctx, EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log, Getenv: r.o.Getenv,
-		Fixed: func(f []store.Finding) { r.fixed = append(r.fixed, f...) }, Baseline: r.baselineCfg}, r.scan, r.launches)
+	eo := EnrichOptions{Config: r.o.Config, Source: r.src, Log: r.o.Log, Getenv: r.o.Getenv,
+		Fixed: func(f []store.Finding) { r.fixed = append(r.fixed, f...) }, Baseline: r.baselineCfg}
+	if r.policy != nil {
+		eo.Policy = r.policy.Set
+		for _, p := range r.sum.Producers {
+			eo.Producers = append(eo.Producers, policy.Producer{Name: p.Name, Status: p.Status, Reason: p.Reason, AllowFailure: p.AllowFailure, Findings: p.Findings})
+		}
+		eo.Decided = func(d *policy.Decision, errs []error) { r.decision, r.policyErrs = d, errs }
+	}
+	r.results, err = Enrich(ctx, eo, r.scan, r.launches)
 	if err != nil {
 		return err
 	}
@@ -252,8 +266,18 @@ func (gateStage) Run(_ context.Context, r *runState) error {
 			return fmt.Errorf("gate.teams.%s: %w", name, err)
 		}
 	}
-	v := gate.Evaluate(r.results, r.failures, gate.Options{FailOn: failOn, NewOnly: r.o.Config.Gate.NewOnly, Teams: teams})
-	r.sum.Verdict, r.sum.Reasons, r.sum.ExitCode = v.Verdict, v.Reasons, v.ExitCode
+	ran := 0
+	for _, p := range r.sum.Producers {
+		if p.Status == string(produce.OK) {
+			ran++
+		}
+	}
+	v := gate.Evaluate(r.results, r.failures, gate.Options{FailOn: failOn, NewOnly: r.o.Config.Gate.NewOnly, Teams: teams,
+		Policy: r.decision, PolicyErrors: r.policyErrs, Ran: ran, RequireRun: true})
+	r.sum.Verdict, r.sum.Reasons, r.sum.ExitCode, r.sum.Warnings = v.Verdict, v.Reasons, v.ExitCode, v.Warnings
+	if r.policy != nil {
+		r.sum.Policy = summary.PolicyOf(r.policy.Revision, r.decision, r.policyErrs)
+	}
 	return nil
 }
 

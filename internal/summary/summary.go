@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/draconsec/dracon/internal/policy"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -37,6 +38,54 @@ type Summary struct {
 	// Baseline is what new was measured against; absent when the baseline
 	// enricher is off.
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// Warnings are what the policies warn of: reported, never failing.
+	Warnings []string `json:"warnings,omitempty"`
+	// Policy is what the policies decided and which ones did; absent
+	// when none was evaluated.
+	Policy *Policy `json:"policy,omitempty"`
+}
+
+// Policy is the policies' part of the verdict (docs/summary.md).
+type Policy struct {
+	// Revision is where the repository's policies were read from:
+	// "working tree", or "<branch>@<commit>" (a pull request's target).
+	Revision string          `json:"revision"`
+	Policies []policy.Loaded `json:"policies"`
+	Deny     []Violation     `json:"deny"`
+	Warn     []Violation     `json:"warn"`
+	// Errors are allow policies' errors on single findings.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Violation is one deny or warn message.
+type Violation struct {
+	Rule     string              `json:"rule"`
+	Message  string              `json:"message"`
+	File     string              `json:"file,omitempty"`
+	Findings []policy.FindingRef `json:"findings"`
+}
+
+// PolicyOf is the summary's policy block for a decision.
+func PolicyOf(revision string, d *policy.Decision, errs []error) *Policy {
+	if d == nil {
+		return nil
+	}
+	p := &Policy{Revision: revision, Policies: d.Policies, Deny: violations(d.Deny), Warn: violations(d.Warn)}
+	for _, e := range errs {
+		p.Errors = append(p.Errors, e.Error())
+	}
+	return p
+}
+
+func violations(vs []policy.Violation) []Violation {
+	out := make([]Violation, len(vs))
+	for i, v := range vs {
+		out[i] = Violation{Rule: v.Rule, Message: v.Message, File: v.File, Findings: v.Findings}
+		if out[i].Findings == nil {
+			out[i].Findings = []policy.FindingRef{}
+		}
+	}
+	return out
 }
 
 // Baseline is what a scan's findings were new against (docs/summary.md).

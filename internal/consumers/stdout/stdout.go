@@ -41,8 +41,19 @@ func WriteTable(w io.Writer, results []*v1.EnrichedLaunchToolResponse) error {
 		_, err := fmt.Fprintln(w, "No findings.")
 		return err
 	}
+	// The GATE column shows which findings the policies fail the run on
+	// (deny) or warn of (internal/enrichers/policy's dracon.policy
+	// annotation); it is there when any finding has one.
+	gated := false
+	for _, f := range findings {
+		gated = gated || f.Issue.GetAnnotations()[gateAnnotation] != ""
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEVERITY\tTOOL\tRULE\tLOCATION\tTITLE\tSTATUS")
+	head := "SEVERITY\tTOOL\tRULE\tLOCATION\tTITLE\tSTATUS"
+	if gated {
+		head += "\tGATE"
+	}
+	fmt.Fprintln(tw, head)
 	for _, f := range findings {
 		if f.Issue.GetDuplicateOf() != "" {
 			continue // its finding's line names this tool too
@@ -52,11 +63,26 @@ func WriteTable(w io.Writer, results []*v1.EnrichedLaunchToolResponse) error {
 		if by := f.Issue.GetSeenBy(); len(by) > 1 {
 			tool = strings.Join(by, "+")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n",
+		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s",
 			SeverityName(is.GetSeverity()), tool, is.GetRuleId(), is.GetTarget(), oneLine(is.GetTitle(), 70), status(f.Issue))
+		if gated {
+			switch f.Issue.GetAnnotations()[gateAnnotation] {
+			case "deny":
+				line += "\tFAILS"
+			case "warn":
+				line += "\twarns"
+			default:
+				line += "\t-"
+			}
+		}
+		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
 }
+
+// gateAnnotation is internal/enrichers/policy.Annotation (a consumer
+// knows no enricher).
+const gateAnnotation = "dracon.policy"
 
 func status(ei *v1.EnrichedIssue) string {
 	switch {

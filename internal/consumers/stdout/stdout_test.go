@@ -50,3 +50,32 @@ func TestTableStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTableGateColumn: the GATE column says which findings fail the run
+// and which the policies warn of, and is absent when none does.
+func TestTableGateColumn(t *testing.T) {
+	mk := func(rule, mark string) *v1.EnrichedIssue {
+		is := &v1.EnrichedIssue{IsNew: true, Hash: rule, RawIssue: &v1.Issue{ToolName: "gosec", RuleId: rule, Target: "a.go:1", Title: rule, Severity: v1.Severity_SEVERITY_HIGH}}
+		if mark != "" {
+			is.Annotations = map[string]string{gateAnnotation: mark}
+		}
+		return is
+	}
+	var b bytes.Buffer
+	res := []*v1.EnrichedLaunchToolResponse{{OriginalResults: &v1.LaunchToolResponse{ToolName: "gosec"},
+		Issues: []*v1.EnrichedIssue{mk("G101", "deny"), mk("G102", "warn"), mk("G103", "")}}}
+	if err := WriteTable(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.HasSuffix(lines[0], "GATE") || !strings.HasSuffix(lines[1], "FAILS") ||
+		!strings.HasSuffix(lines[2], "warns") || !strings.HasSuffix(lines[3], "-") {
+		t.Errorf("table:\n%s", b.String())
+	}
+	b.Reset()
+	res[0].Issues = res[0].Issues[2:]
+	WriteTable(&b, res)
+	if strings.Contains(b.String(), "GATE") {
+		t.Errorf("a GATE column with nothing gated:\n%s", b.String())
+	}
+}

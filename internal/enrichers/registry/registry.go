@@ -11,7 +11,9 @@ import (
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
 	"github.com/draconsec/dracon/internal/enrichers/merge"
 	"github.com/draconsec/dracon/internal/enrichers/owners"
+	policyenricher "github.com/draconsec/dracon/internal/enrichers/policy"
 	"github.com/draconsec/dracon/internal/enrichers/toolsuppress"
+	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/store"
 )
 
@@ -29,6 +31,12 @@ type Env struct {
 	Fixed func([]store.Finding)
 	// Baseline is what findings are new against, and the diff filter.
 	Baseline baseline.Config
+	// Policy is the run's policies, prepared; nil evaluates none.
+	Policy *policy.Set
+	// Producers are the run's producers' outcomes, for run-level rules.
+	Producers []policy.Producer
+	// Decided receives the policies' decision.
+	Decided func(*policy.Decision, []error)
 }
 
 // Entry is one enricher: its config name and how to build it.
@@ -44,7 +52,8 @@ type Entry struct {
 // findings by hash), merge before dedup (the store keeps one finding that
 // several tools reported), dedup (history), baseline (new for the change:
 // against the target branch, within the diff filter), then what
-// suppresses, then what annotates.
+// suppresses, then what annotates, and last the policies, which read
+// all of it.
 var all = []Entry{
 	{Name: "identity", New: func(Env) enrichers.Enricher { return identity.Enricher{} }, Always: true},
 	{Name: "merge", New: func(Env) enrichers.Enricher { return merge.Enricher{} }},
@@ -55,6 +64,9 @@ var all = []Entry{
 	{Name: "toolsuppress", New: func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
 	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
 	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
+	{Name: "policy", New: func(e Env) enrichers.Enricher {
+		return policyenricher.Enricher{Set: e.Policy, Producers: e.Producers, Decided: e.Decided}
+	}},
 }
 
 // All lists the enrichers in the order they run.

@@ -1,0 +1,4 @@
+# What a change would like its gate to be.
+package acme.gate
+
+deny := set()

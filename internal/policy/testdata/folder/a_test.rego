@@ -1,0 +1,3 @@
+package acme.folder_test
+
+test_nothing if true
