@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
 # from Debian's packages (.ci/run installs them).
 TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft eslint
 
-.PHONY: build demo test tools proto lint bench bench-store clean corpus
+.PHONY: build demo test tools proto lint bench bench-store bench-policy dracon-compat clean corpus
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
@@ -43,7 +43,21 @@ lint:
 # side by side with Python's json.load of the same file.
 bench:
 	$(GO) run ./internal/bench/cmd/benchtable
+	$(MAKE) --no-print-directory bench-policy
 	$(GO) run ./internal/bench/cmd/wholerun
+
+# The policies' benchmark (internal/policy/bench_test.go): 100,000 findings of
+# a pull request through the bundled default policies in one prepared query
+# (target: under 1 s), beside one query per finding, as a table.
+bench-policy:
+	@out=$$(mktemp); \
+	$(GO) test ./internal/policy/ -run '^$$' -bench Policies100k -benchtime 3x -cpu 2 > $$out 2>&1 || { cat $$out; rm -f $$out; exit 1; }; \
+	awk 'BEGIN { print "| benchmark | findings | wall | CPU | target | met |"; print "|---|---|---|---|---|---|" } \
+	/^BenchmarkPolicies100k/ { split($$1, p, "/"); b = p[2]; sub(/-[0-9]+$$/, "", b); \
+		for (i = 3; i < NF; i++) { if ($$(i+1) == "ns/op") w = $$i / 1e9; if ($$(i+1) == "cpu-s/op") c = $$i } \
+		lim = (b == "batch" ? 1 : 0); \
+		printf "| %s | 100,000 | %.2f s | %.2f CPU-s | %s | %s |\n", b, w, c, (lim ? "< " lim " s" : "-"), (lim ? (w < lim ? "yes" : "no") : "-") }' $$out; \
+	rm -f $$out
 
 # Fingerprint replay: scan a real repository's last commits with gosec,
 # bandit and gitleaks and measure how many findings keep their identity.
@@ -66,6 +80,21 @@ bench-store:
 		printf "| %s | %s | %.2f s | %.2f CPU-s | %s | %s |\n", n, b, w, c, (lim ? "< " lim " s" : "-"), (lim ? (w < lim ? "yes" : "no") : "-") }' $$out; \
 	rm -f $$out
 	$(GO) run ./internal/bench/cmd/dedupcompare
+
+# Dracon compatibility: a consumer built from Dracon's own repository
+# (github.com/ocurity/dracon) reads our enriched files and sees the policy
+# enricher's annotation (internal/bench/cmd/draconcompat; docs/dracon-compat.md).
+# DRACON_COMPONENT is its built stdout-json consumer; DRACON_AGGREGATOR,
+# optionally, its built enricher aggregator, which our files then go through.
+dracon-compat:
+	@if [ -z "$(DRACON_COMPONENT)" ]; then \
+	  echo "make dracon-compat: skipped: set DRACON_COMPONENT to Dracon's built stdout-json consumer, e.g."; \
+	  echo "  git clone https://github.com/ocurity/dracon /tmp/ocurity-dracon"; \
+	  echo "  (cd /tmp/ocurity-dracon && go build -mod=vendor -o /tmp/stdout-json ./components/consumers/stdout-json)"; \
+	  echo "  make dracon-compat DRACON_COMPONENT=/tmp/stdout-json"; \
+	else \
+	  $(GO) run ./internal/bench/cmd/draconcompat -component "$(DRACON_COMPONENT)" $(if $(DRACON_AGGREGATOR),-aggregator "$(DRACON_AGGREGATOR)"); \
+	fi
 
 # Refresh the test corpus and schemas from the workplace's shared copy,
 # taking only what may be redistributed (testdata/corpus/README.md).

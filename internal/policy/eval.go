@@ -251,7 +251,7 @@ func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error)
 	in := flatten(run.Results)
 	items := []item{ast.Item(ast.StringTerm("run"), ast.NewTerm(RunInput(run)))}
 	if s.HasDracon() {
-		raws := buildAll(len(in.issues), func(i int) *ast.Term { return ast.NewTerm(DraconInput(in.issues[i].GetRawIssue())) })
+		raws := buildAll(len(in.issues), run.Context, func(_ *builder, i int) *ast.Term { return ast.NewTerm(DraconInput(in.issues[i].GetRawIssue())) })
 		items = append(items, ast.Item(ast.StringTerm("dracon"), ast.ArrayTerm(raws...)))
 	}
 	perIssue := false
@@ -259,7 +259,11 @@ func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error)
 		perIssue = perIssue || (p.perIssue && (p.deny || p.warn))
 	}
 	if perIssue {
-		each := buildAll(len(in.issues), func(i int) *ast.Term { return ast.NewTerm(FindingInput(in.tools[i], in.issues[i], run.Context)) })
+		each := buildAll(len(in.issues), run.Context, func(b *builder, i int) *ast.Term {
+			f := b.finding(in.tools[i], in.issues[i]).Value.(ast.Object)
+			f.Insert(ast.InternedTerm("context"), b.ctx.value())
+			return ast.NewTerm(f)
+		})
 		items = append(items, ast.Item(ast.StringTerm("each"), ast.ArrayTerm(each...)))
 	}
 	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(ast.NewObject(items...)))

@@ -218,8 +218,62 @@ func Owners(is *v1.EnrichedIssue) []string {
 	return out
 }
 
-// findingValue is one finding of Dracon's input document.
-func findingValue(tool string, is *v1.EnrichedIssue, c Context) *ast.Term {
+// builder makes the terms of findings. Values that repeat from finding
+// to finding (tools, rules, titles, paths, times, owner lists) are made
+// once and shared: terms are values, never changed once made, and a run of
+// 100,000 findings holds a few thousand distinct ones. A builder is used by
+// one goroutine.
+type builder struct {
+	strs   map[string]*ast.Term
+	lists  map[string]*ast.Term
+	times  map[int64]*ast.Term
+	ctx    Context
+	noAnns *ast.Term
+}
+
+func newBuilder(c Context) *builder {
+	return &builder{strs: map[string]*ast.Term{}, lists: map[string]*ast.Term{}, times: map[int64]*ast.Term{}, ctx: c,
+		noAnns: ast.NewTerm(ast.NewObject())}
+}
+
+// shared is s as a term made once per builder.
+func (b *builder) shared(s string) *ast.Term {
+	if t, ok := b.strs[s]; ok {
+		return t
+	}
+	t := term(s)
+	b.strs[s] = t
+	return t
+}
+
+// list is an array of strings made once per builder.
+func (b *builder) list(v []string) *ast.Term {
+	key := strings.Join(v, "\x00")
+	if t, ok := b.lists[key]; ok {
+		return t
+	}
+	terms := make([]*ast.Term, len(v))
+	for i, s := range v {
+		terms[i] = b.shared(s)
+	}
+	t := ast.ArrayTerm(terms...)
+	b.lists[key] = t
+	return t
+}
+
+func (b *builder) time(t time.Time) *ast.Term {
+	k := t.Unix()
+	if v, ok := b.times[k]; ok {
+		return v
+	}
+	v := ast.StringTerm(t.UTC().Format(time.RFC3339))
+	b.times[k] = v
+	return v
+}
+
+// finding is one finding of Dracon's input document.
+func (b *builder) finding(tool string, is *v1.EnrichedIssue) *ast.Term {
+	c := b.ctx
 	raw := is.GetRawIssue()
 	loc := raw.GetLocation()
 	t := raw.GetToolName()
@@ -234,46 +288,68 @@ func findingValue(tool string, is *v1.EnrichedIssue, c Context) *ast.Term {
 	if rule == "" {
 		rule = raw.GetType()
 	}
-	// The file the finding is in: its location's, never a package URL or
-	// a URL that the fingerprint's path falls back to.
-	path := loc.GetPath()
-	cwes := make([]*ast.Term, len(raw.GetCwe()))
-	for i, cwe := range raw.GetCwe() {
-		cwes[i] = ast.InternedTerm(int(cwe))
+	cwe := raw.GetCwe()
+	cwes := make([]string, len(cwe))
+	for i, n := range cwe {
+		cwes[i] = strconv.Itoa(int(n))
 	}
-	first, last := is.GetFirstSeen().AsTime(), is.GetLastSeen().AsTime()
+	cweTerm, ok := b.lists["cwe\x00"+strings.Join(cwes, ",")]
+	if !ok {
+		ts := make([]*ast.Term, len(cwe))
+		for i, n := range cwe {
+			ts[i] = ast.InternedTerm(int(n))
+		}
+		cweTerm = ast.ArrayTerm(ts...)
+		b.lists["cwe\x00"+strings.Join(cwes, ",")] = cweTerm
+	}
+	first := is.GetFirstSeen().AsTime()
 	age := 0
 	if is.GetFirstSeen() != nil && !c.Now.IsZero() && c.Now.After(first) {
 		age = int(c.Now.Sub(first).Hours() / 24)
 	}
-	items := []item{
+	sh := b.shared
+	items := make([]item, 0, 32)
+	items = append(items,
 		str("id", ID(is)), str("hash", is.GetHash()),
-		str("tool", t), strs("tools", tools), str("kind", Kind(is)),
-		str("rule", rule), str("title", raw.GetTitle()),
+		item{ast.InternedTerm("tool"), sh(t)}, item{ast.InternedTerm("tools"), b.list(tools)}, str("kind", Kind(is)),
+		item{ast.InternedTerm("rule"), sh(rule)}, item{ast.InternedTerm("title"), sh(raw.GetTitle())},
 		str("severity", Level(raw.GetSeverity().String())), str("confidence", Level(raw.GetConfidence().String())),
-		item{ast.InternedTerm("cwe"), ast.ArrayTerm(cwes...)}, str("cve", raw.GetCve()),
+		item{ast.InternedTerm("cwe"), cweTerm}, item{ast.InternedTerm("cve"), sh(raw.GetCve())},
 		item{ast.InternedTerm("cvss"), ast.FloatNumberTerm(raw.GetCvss())},
-		str("path", path), num("start_line", int(loc.GetStartLine())), num("end_line", int(loc.GetEndLine())),
+		// The file the finding is in: its location's, never a package URL
+		// or a URL that a fingerprint's path falls back to.
+		item{ast.InternedTerm("path"), sh(loc.GetPath())}, num("start_line", int(loc.GetStartLine())), num("end_line", int(loc.GetEndLine())),
 		str("target", raw.GetTarget()),
-		str("package_url", raw.GetPackageUrl()), str("package_version", raw.GetPackageVersion()), str("fixed_version", raw.GetFixedVersion()),
-		strs("owners", Owners(is)),
+		item{ast.InternedTerm("package_url"), sh(raw.GetPackageUrl())}, item{ast.InternedTerm("package_version"), sh(raw.GetPackageVersion())},
+		item{ast.InternedTerm("fixed_version"), sh(raw.GetFixedVersion())},
+		item{ast.InternedTerm("owners"), b.list(Owners(is))},
 		str("status", Status(is)), str("triage", is.GetStatus()),
 		num("times_seen", int(is.GetCount())), num("age_days", age),
-		boolean("suppressed", is.GetSuppressed() || is.GetFalsePositive()), str("suppression_reason", is.GetSuppressionReason()),
+		boolean("suppressed", is.GetSuppressed() || is.GetFalsePositive()),
+		item{ast.InternedTerm("suppression_reason"), sh(is.GetSuppressionReason())},
 		str("duplicate_of", is.GetDuplicateOf()),
-	}
+	)
 	if is.GetFirstSeen() != nil {
-		items = append(items, str("first_seen", first.UTC().Format(time.RFC3339)))
+		items = append(items, item{ast.InternedTerm("first_seen"), b.time(first)})
 	}
 	if is.GetLastSeen() != nil {
-		items = append(items, str("last_seen", last.UTC().Format(time.RFC3339)))
+		items = append(items, item{ast.InternedTerm("last_seen"), b.time(is.GetLastSeen().AsTime())})
 	}
-	ann := make([][2]*ast.Term, 0, len(is.GetAnnotations()))
-	for k, v := range is.GetAnnotations() {
-		ann = append(ann, [2]*ast.Term{term(k), term(v)})
+	anns := b.noAnns
+	if a := is.GetAnnotations(); len(a) > 0 {
+		kv := make([][2]*ast.Term, 0, len(a))
+		for k, v := range a {
+			kv = append(kv, [2]*ast.Term{sh(k), sh(v)})
+		}
+		anns = ast.NewTerm(ast.NewObject(kv...))
 	}
-	items = append(items, item{ast.InternedTerm("annotations"), ast.NewTerm(ast.NewObject(ann...))})
+	items = append(items, item{ast.InternedTerm("annotations"), anns})
 	return ast.NewTerm(ast.NewObject(items...))
+}
+
+// findingValue is one finding of Dracon's input document.
+func findingValue(tool string, is *v1.EnrichedIssue, c Context) *ast.Term {
+	return newBuilder(c).finding(tool, is)
 }
 
 // FindingInput is the input of a per-finding rule: the finding, with the
@@ -306,7 +382,7 @@ func RunInput(r Run) ast.Value {
 			bySev[Level(is.GetRawIssue().GetSeverity().String())]++
 		}
 	}
-	findings := buildAll(len(issues), func(i int) *ast.Term { return findingValue(tools[i], issues[i], r.Context) })
+	findings := buildAll(len(issues), r.Context, func(b *builder, i int) *ast.Term { return b.finding(tools[i], issues[i]) })
 	prods := make([]*ast.Term, len(r.Producers))
 	for i, p := range r.Producers {
 		prods[i] = obj(str("name", p.Name), str("status", p.Status), str("reason", p.Reason),
@@ -410,7 +486,7 @@ type item = [2]*ast.Term
 // buildAll builds n terms on every CPU. The terms it builds all live as
 // long as the input does, so the collector would only walk a growing heap
 // while they are made: it is held off until they are.
-func buildAll(n int, build func(i int) *ast.Term) []*ast.Term {
+func buildAll(n int, c Context, build func(b *builder, i int) *ast.Term) []*ast.Term {
 	out := make([]*ast.Term, n)
 	if n == 0 {
 		return out
@@ -422,8 +498,9 @@ func buildAll(n int, build func(i int) *ast.Term) []*ast.Term {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			b := newBuilder(c)
 			for i := w; i < n; i += workers {
-				out[i] = build(i)
+				out[i] = build(b, i)
 			}
 		}()
 	}
