@@ -28,6 +28,7 @@ import (
 	"github.com/draconsec/dracon/internal/summary"
 	"github.com/draconsec/dracon/internal/vendored"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"github.com/google/uuid"
 )
 
 // Options for a whole run.
@@ -276,9 +277,15 @@ func launch(scan *v1.ScanInfo, out produce.Outcome, src string) *v1.LaunchToolRe
 	if repo := scan.ScanTags["repository"]; repo != "" {
 		target = repo
 	}
-	for _, is := range out.Parsed.Issues {
+	for i, is := range out.Parsed.Issues {
 		if is.ToolName == "" {
 			is.ToolName = out.Producer
+		}
+		if is.Uuid == "" {
+			// Dracon's producers gave every issue a UUID, and its
+			// aggregator merges enrichers' outputs by it: one per issue of
+			// the scan, the same when a stage is run again.
+			is.Uuid = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "dracon/issue/%s/%s/%d", scan.GetScanUuid(), out.Producer, i)).String()
 		}
 		if is.Source == "" {
 			is.Source = target

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/producers/producertest"
 )
 
 func gitRun(t *testing.T, dir string, args ...string) string {
@@ -145,4 +147,73 @@ func TestPolicyFlagReplacesDefaults(t *testing.T) {
 	if res.Summary.ExitCode != gate.ExitFindings || len(res.Summary.Policy.Deny) != 1 {
 		t.Errorf("deny-high: %+v", res.Summary)
 	}
+}
+
+// TestFailClosed: a producer that fails fails the run unless a policy's
+// allow_failure names it; a scan in which no producer ran is a failure,
+// not a pass.
+func TestFailClosed(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "broken.sarif")
+	os.WriteFile(bad, []byte(`{"version":"2.1.0","runs":[{"tool":`), 0o644)
+	good := filepath.Join(dir, "good.sarif")
+	copyTo(t, "testdata/policy/findings.sarif", good)
+	allow := filepath.Join(dir, "allow.rego")
+	os.WriteFile(allow, []byte("package acme.flaky\n\nallow_failure contains \"sarif\"\n"), 0o644)
+	for _, c := range []struct {
+		name     string
+		yaml     string
+		exit     int
+		reason   string
+		policies []string
+	}{
+		{"a producer fails", "producers:\n  sarif:\n    paths: [%q]\n  gosec:\n    paths: [%q]\n", gate.ExitError, "producer sarif failed", nil},
+		{"a policy allows it", "producers:\n  sarif:\n    paths: [%q]\n  gosec:\n    paths: [%q]\n", gate.ExitPass, "", []string{allow}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gosecReport := filepath.Join(producertest.CorpusDir(t), "defectdojo", "gosec", "many_vulns.json")
+			cfg := testConfig(t, fmt.Sprintf(c.yaml, bad, gosecReport))
+			res, _, log := runLogWith(t, cfg, dir, c.policies)
+			s := res.Summary
+			if s.ExitCode != c.exit || (c.reason != "" && (len(s.Reasons) == 0 || !strings.HasPrefix(s.Reasons[0], c.reason))) {
+				t.Errorf("exit %d, reasons %q\n%s", s.ExitCode, s.Reasons, log)
+			}
+		})
+	}
+	t.Run("no producer ran", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		t.Setenv("DRACON_TOOLS_DIR", t.TempDir())
+		c := testConfig(t, "producers:\n  bandit: {}\n")
+		res, _ := run(t, c, "../../examples")
+		if s := res.Summary; s.ExitCode != gate.ExitError || s.Verdict != gate.Failed || len(s.Reasons) != 1 ||
+			s.Reasons[0] != "no producer ran to the end: an empty scan is not a pass" {
+			t.Errorf("exit %d, reasons %q", s.ExitCode, s.Reasons)
+		}
+	})
+	t.Run("a policy that does not compile", func(t *testing.T) {
+		broken := filepath.Join(dir, "broken.rego")
+		os.WriteFile(broken, []byte("package acme.broken\n\ndeny contains x if {\n\tx := undefined_fn(1)\n}\n"), 0o644)
+		c := testConfig(t, "producers:\n  sarif:\n    paths: ["+good+"]\n")
+		var logb bytes.Buffer
+		_, err := Run(context.Background(), Options{Config: c, Source: dir, Out: t.TempDir(), RunRoot: t.TempDir(), Log: &logb,
+			Policies: []string{broken}, Getenv: func(string) string { return "" }})
+		if err == nil || !strings.Contains(err.Error(), "broken.rego:4") || !strings.Contains(err.Error(), "undefined_fn") {
+			t.Errorf("err %v", err)
+		}
+		if strings.Contains(logb.String(), "sarif started") {
+			t.Error("the producers ran before the policy was compiled")
+		}
+	})
+}
+
+func runLogWith(t *testing.T, c *config.Config, src string, policies []string) (*Result, string, string) {
+	t.Helper()
+	out := t.TempDir()
+	var log bytes.Buffer
+	res, err := Run(context.Background(), Options{Config: c, Source: src, Out: out, RunRoot: filepath.Join(out, "runs"), Log: &log,
+		Version: "test", Policies: policies, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	return res, out, log.String()
 }

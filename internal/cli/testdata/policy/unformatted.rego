@@ -1,0 +1,4 @@
+package acme.unformatted
+deny[msg] {
+  msg := "v0, not formatted"
+}
