@@ -36,6 +36,9 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 	set("ref", getenv("GITHUB_REF"), refFromGitLab(getenv))
 	set("commit", getenv("GITHUB_SHA"), getenv("CI_COMMIT_SHA"))
 	set("event", getenv("GITHUB_EVENT_NAME"), getenv("CI_PIPELINE_SOURCE"))
+	// The code host, for links to findings (GitHub Enterprise, a GitLab
+	// instance).
+	set("server_url", getenv("GITHUB_SERVER_URL"), getenv("CI_SERVER_URL"))
 	if tags["commit"] == "" {
 		set("commit", git(src, "rev-parse", "HEAD"))
 	}

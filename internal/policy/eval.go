@@ -259,9 +259,10 @@ func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error)
 		perIssue = perIssue || (p.perIssue && (p.deny || p.warn))
 	}
 	if perIssue {
+		ctx := run.Context.value()
 		each := buildAll(len(in.issues), run.Context, func(b *builder, i int) *ast.Term {
 			f := b.finding(in.tools[i], in.issues[i]).Value.(ast.Object)
-			f.Insert(ast.InternedTerm("context"), b.ctx.value())
+			f.Insert(ast.InternedTerm("context"), ctx)
 			return ast.NewTerm(f)
 		})
 		items = append(items, ast.Item(ast.StringTerm("each"), ast.ArrayTerm(each...)))
@@ -398,6 +399,9 @@ func (s *Set) collect(d *Decision, in batchInput, run Run, out map[string]any) e
 			for _, kind := range []string{"deny", "warn"} {
 				perIs, _ := rules[kind].([]any)
 				for i, set := range perIs {
+					if i < len(in.issues) && in.issues[i].GetDuplicateOf() != "" {
+						continue // the finding it duplicates is judged
+					}
 					msgs, _ := set.([]any)
 					for _, m := range msgs {
 						v, err := violation(p, kind, m, refs)

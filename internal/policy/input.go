@@ -81,8 +81,13 @@ func ContextFromTags(scanID string, tags map[string]string, now time.Time) Conte
 		ScanID: scanID, Now: now, ServerURL: tags["server_url"],
 	}
 	c.Event = NormalizeEvent(tags["event"], c.Ref)
-	if c.ServerURL == "" && c.CI == "github" {
-		c.ServerURL = "https://github.com"
+	if c.ServerURL == "" {
+		switch c.CI {
+		case "github":
+			c.ServerURL = "https://github.com"
+		case "gitlab":
+			c.ServerURL = "https://gitlab.com"
+		}
 	}
 	return c
 }
@@ -110,10 +115,15 @@ func (c Context) Link(path string, start, end int32) string {
 	if c.ServerURL == "" || c.Repository == "" || c.Commit == "" || path == "" {
 		return ""
 	}
-	u := strings.TrimSuffix(c.ServerURL, "/") + "/" + c.Repository + "/blob/" + c.Commit + "/" + (&url.URL{Path: path}).EscapedPath()
+	// GitHub: /blob/<sha>/<path>#L3-L5; GitLab: /-/blob/<sha>/<path>#L3-5.
+	blob, to := "/blob/", "-L"
+	if c.CI == "gitlab" {
+		blob, to = "/-/blob/", "-"
+	}
+	u := strings.TrimSuffix(c.ServerURL, "/") + "/" + c.Repository + blob + c.Commit + "/" + (&url.URL{Path: path}).EscapedPath()
 	switch {
 	case start > 0 && end > start:
-		u += fmt.Sprintf("#L%d-L%d", start, end)
+		u += fmt.Sprintf("#L%d%s%d", start, to, end)
 	case start > 0:
 		u += fmt.Sprintf("#L%d", start)
 	}

@@ -305,3 +305,24 @@ func TestNormalizeEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestLink(t *testing.T) {
+	gh := ContextFromTags("s", map[string]string{"ci": "github", "repository": "acme/app", "commit": "abc"}, now)
+	gl := ContextFromTags("s", map[string]string{"ci": "gitlab", "repository": "acme/app", "commit": "abc", "server_url": "https://gitlab.example.com"}, now)
+	for _, c := range []struct {
+		ctx        Context
+		path       string
+		start, end int32
+		want       string
+	}{
+		{gh, "a b/x.go", 3, 5, "https://github.com/acme/app/blob/abc/a%20b/x.go#L3-L5"},
+		{gh, "x.go", 3, 3, "https://github.com/acme/app/blob/abc/x.go#L3"},
+		{gl, "x.go", 3, 5, "https://gitlab.example.com/acme/app/-/blob/abc/x.go#L3-5"},
+		{gh, "", 3, 5, ""},
+		{Context{Repository: "acme/app", Commit: "abc"}, "x.go", 1, 1, ""}, // no code host: a local run
+	} {
+		if got := c.ctx.Link(c.path, c.start, c.end); got != c.want {
+			t.Errorf("Link(%q, %d, %d) = %q, want %q", c.path, c.start, c.end, got, c.want)
+		}
+	}
+}
