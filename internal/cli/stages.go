@@ -15,7 +15,6 @@ import (
 	"github.com/draconsec/dracon/internal/pipeline"
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/registry"
-	"github.com/draconsec/dracon/internal/summary"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -165,45 +164,4 @@ func runConsume(ctx context.Context, env Env, args []string) int {
 		return gate.ExitError
 	}
 	return 0
-}
-
-// runGate: dracon gate --fail-on SEVERITY [--new-only] FILE.enriched.pb...
-func runGate(_ context.Context, env Env, args []string) int {
-	fs := newFlags("gate", env, "gate --fail-on high [--new-only] [--summary summary.json] ENRICHED.pb...")
-	failOn := fs.String("fail-on", "high", "fail on findings at or above this severity (none never fails)")
-	newOnly := fs.Bool("new-only", false, "count only findings no earlier scan saw")
-	summaryPath := fs.String("summary", "", "also write a summary.json here")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return usageError(env, err)
-	}
-	sev, err := gate.ParseSeverity(*failOn)
-	if err != nil {
-		return usageError(env, fmt.Errorf("--fail-on: %w", err))
-	}
-	if len(rest) == 0 {
-		return usageError(env, fmt.Errorf("gate needs at least one enriched results file"))
-	}
-	results, scan, ok := readEnriched(env, rest)
-	if !ok {
-		return gate.ExitError
-	}
-	v := gate.Evaluate(results, nil, gate.Options{FailOn: sev, NewOnly: *newOnly})
-	fmt.Fprintf(env.Stdout, "verdict: %s\n", v.Verdict)
-	for _, r := range v.Reasons {
-		fmt.Fprintf(env.Stdout, "  - %s\n", r)
-	}
-	if *summaryPath != "" {
-		s := &summary.Summary{
-			SchemaVersion: summary.SchemaVersion, DraconVersion: version(),
-			ScanID: scan.GetScanUuid(), StartedAt: scan.GetScanStartTime().AsTime(), FinishedAt: time.Now().UTC(),
-			Tags: scan.GetScanTags(), Verdict: v.Verdict, Reasons: v.Reasons, ExitCode: v.ExitCode,
-			Counts: summary.Count(results), Outputs: map[string]string{"summary": *summaryPath},
-		}
-		if err := summary.Write(*summaryPath, s); err != nil {
-			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
-			return gate.ExitError
-		}
-	}
-	return v.ExitCode
 }
