@@ -158,16 +158,7 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 	if err != nil {
 		return usageError(env, err)
 	}
-	tags := map[string]string{}
-	for k, v := range scan.GetScanTags() {
-		tags[k] = v
-	}
-	if *event != "" {
-		tags["event"] = *event
-		if *event != policy.EventPullRequest {
-			delete(tags, "base_ref")
-		}
-	}
+	tags := withEvent(scan.GetScanTags(), *event)
 	src, _ := filepath.Abs(".")
 	p, err := pipeline.PreparePolicy(ctx, pipeline.PolicyOptions{Config: cfg, ConfigPath: cfgPath, Paths: policies, Source: src, Tags: tags, Log: env.Stderr})
 	if err != nil {

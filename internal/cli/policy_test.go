@@ -37,8 +37,7 @@ func TestBlogScenario(t *testing.T) {
 		for _, p := range policies {
 			args = append(args, "--policy", p)
 		}
-		t.Setenv("DRACON_STORE", filepath.Join(out, "findings.db"))
-		code, _, stderr := dracon(t, args...)
+		code, _, stderr := draconEnv(t, map[string]string{"DRACON_STORE": filepath.Join(out, "findings.db")}, args...)
 		b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 		if err != nil {
 			t.Fatalf("exit %d, no summary: %v\n%s", code, err, stderr)
@@ -171,8 +170,7 @@ func TestPolicyEval(t *testing.T) {
 	report := filepath.Join(producertest.CorpusDir(t), "sarif-wild", "gosec_aws-ssm_gosec.sarif")
 	cfg := filepath.Join(dir, "dracon.yaml")
 	os.WriteFile(cfg, []byte("producers:\n  sarif:\n    paths: ["+report+"]\n"), 0o644)
-	t.Setenv("DRACON_STORE", filepath.Join(dir, "findings.db"))
-	code, _, stderr := dracon(t, "run", "--config", cfg, "--source", dir, "--out", dir, "--run-dir", filepath.Join(dir, "runs"), "--format", "none")
+	code, _, stderr := draconEnv(t, map[string]string{"DRACON_STORE": filepath.Join(dir, "findings.db")}, "run", "--config", cfg, "--source", dir, "--out", dir, "--run-dir", filepath.Join(dir, "runs"), "--format", "none")
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
