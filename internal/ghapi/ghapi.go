@@ -170,11 +170,7 @@ func describe(r request, resp *github.Response, err error) *Error {
 		e.Message = rl.Message
 		e.Hint = "rate limit exhausted until " + rl.Rate.Reset.UTC().Format(time.RFC3339)
 	case errors.As(err, &ab):
-		e.Message = ab.Message
-		e.Hint = "secondary rate limit"
-		if ab.RetryAfter != nil {
-			e.Hint += fmt.Sprintf(": retry after %s", ab.RetryAfter.Round(time.Second))
-		}
+		e.Message = ab.Message // the hint below says what it is; the pacer, how long GitHub asks to wait
 	case errors.As(err, &er):
 		e.Message = er.Message
 		var details []string
