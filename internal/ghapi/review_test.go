@@ -31,10 +31,10 @@ func seedReviewComments(f *fakeGitHub) {
 
 func findings() []ReviewComment {
 	return []ReviewComment{
-		{Path: "cmd/server/main.go", Line: 44, Side: "RIGHT", Body: "<!-- dracon:finding f-pass -->\n**G101** hardcoded password"},     // posted
+		{Path: "cmd/server/main.go", Line: 44, Side: "RIGHT", Body: "<!-- dracon:finding f-pass -->\n**G101** hardcoded password"},       // posted
 		{Path: "cmd/server/main.go", Line: 30, Body: "<!-- dracon:finding f-old -->\nG104 unchecked error"},                              // not in the diff
-		{Path: "internal/auth/token.go", Line: 12, Body: "<!-- dracon:finding f-secret -->\n**G101** hardcoded credentials (critical)"}, // already there
-		{Path: "internal/auth/token.go", Line: 7, Side: "right", Body: "<!-- dracon:finding f-md5 -->\n**G401** weak hash (MD5)"},       // posted
+		{Path: "internal/auth/token.go", Line: 12, Body: "<!-- dracon:finding f-secret -->\n**G101** hardcoded credentials (critical)"},  // already there
+		{Path: "internal/auth/token.go", Line: 7, Side: "right", Body: "<!-- dracon:finding f-md5 -->\n**G401** weak hash (MD5)"},        // posted
 		{Path: "cmd/server/main.go", Line: 44, Body: "<!-- dracon:finding f-pass -->\n**G101** again"},                                   // repeated
 		{Path: "assets/logo.png", Line: 1, Body: "<!-- dracon:finding f-png -->\nbinary"},                                                // no patch
 		{Path: "cmd/server/main.go", Line: 13, Side: "LEFT", Body: "<!-- dracon:finding f-legacy -->\nthe legacy driver was vulnerable"}, // posted: a deleted line
