@@ -24,9 +24,14 @@ type indenter struct {
 	b []byte
 	// empty[d] says the container at depth d has no member yet.
 	empty []bool
+	// compact: no indentation, as json.Marshal writes.
+	compact bool
 }
 
 func (e *indenter) newline() {
+	if e.compact {
+		return
+	}
 	e.b = append(e.b, '\n')
 	e.b = append(e.b, resultIndent...)
 	for range len(e.empty) {
@@ -63,7 +68,11 @@ func (e *indenter) item() {
 func (e *indenter) field(key string) {
 	e.item()
 	e.str(key)
-	e.b = append(e.b, ": "...)
+	if e.compact {
+		e.b = append(e.b, ':')
+	} else {
+		e.b = append(e.b, ": "...)
+	}
 }
 
 // str writes s as encoding/json does: plain printable ASCII as it is,

@@ -2,6 +2,7 @@ package sarifout
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -19,7 +20,11 @@ func TestFastEncoder(t *testing.T) {
 		all = append(all, r.Issues...)
 	}
 	for i, ei := range all {
-		res := result(ei, i%5)
+		hash := ""
+		if i%3 != 0 {
+			hash = fmt.Sprintf("%x:%d", i*7919, i%4+1)
+		}
+		res := result(ei, i%5, hash)
 		want, err := json.MarshalIndent(res, resultIndent, "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -47,7 +52,7 @@ func TestFastEncoderDeclines(t *testing.T) {
 		"markdown": func(r *sarif.Result) { r.Message.Markdown = strPtr("*x*") },
 	}
 	for name, change := range cases {
-		res := result(is, 0)
+		res := result(is, 0, "")
 		change(res)
 		if appendResult(&indenter{}, res) {
 			t.Errorf("%s: the fast encoder took a result it does not cover", name)

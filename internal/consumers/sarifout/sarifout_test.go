@@ -2,9 +2,11 @@ package sarifout
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -95,6 +97,45 @@ func TestRunsAndRules(t *testing.T) {
 			if r.Properties["security-severity"] == nil {
 				t.Errorf("rule %s has no security-severity", r.ID)
 			}
+		}
+	}
+}
+
+// TestGoldenGitHub: the file as the pipeline writes it for code
+// scanning: line hashes from the source (testdata/source; each also
+// checked against codeql-action's own hash() under node when this was
+// written), a run for a producer that found nothing, a category of the
+// workflow's.
+func TestGoldenGitHub(t *testing.T) {
+	scan, results := sample(t)
+	path := filepath.Join(t.TempDir(), "dracon.sarif")
+	c := Consumer{Path: path, Source: "testdata/source", Tools: []string{"gosec", "govulncheck", "semgrep"},
+		Category: ".github/workflows/scan.yml:scan/"}
+	if err := c.Consume(context.Background(), scan, results); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.ValidateSARIF(t, got)
+	golden := "testdata/golden-github.sarif"
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("SARIF differs from %s (run go test -update to accept):\n%s", golden, got)
+	}
+	// node: codeql-action's hash() of testdata/source/goapp/main.go and go.mod.
+	for _, h := range []string{`"primaryLocationLineHash": "77719073afaed244:1"`, `"primaryLocationLineHash": "b3383594a26d312d:1"`, `"primaryLocationLineHash": "6247701bff59bbe4:1"`} {
+		if !bytes.Contains(got, []byte(h)) {
+			t.Errorf("no %s", h)
 		}
 	}
 }

@@ -155,7 +155,7 @@ func TestPlanOrderIsFlattens(t *testing.T) {
 		for _, f := range consumers.Flatten(results) {
 			want[f.Tool] = append(want[f.Tool], f.Issue)
 		}
-		runs := plan(scan, results)
+		runs, _ := plan(scan, results, Options{})
 		if len(runs) != len(want) {
 			t.Fatalf("%s: %d runs, want %d", name, len(runs), len(want))
 		}
