@@ -1,6 +1,20 @@
 // Package sarifout writes findings as a SARIF 2.1.0 log that GitHub code
 // scanning accepts: one run per tool, rules with security-severity, and
 // partialFingerprints so alerts keep their identity between uploads.
+//
+// For code scanning in particular (Consumer's fields):
+//   - each result whose file is in the source gets primaryLocationLineHash,
+//     computed as github/codeql-action does (linehash.go), beside our own
+//     draconHash/v1;
+//   - every producer that ran has a run, with no results when it found
+//     nothing, so code scanning closes the alerts it had; each run's
+//     automationDetails.id is "<category>/<tool>/<scan id>", its category
+//     (what comes before the last "/") the same from scan to scan and its
+//     own: no two runs share a tool and category;
+//   - the log is cut to code scanning's limits before it is written (Fit,
+//     limits.go), and the Report says what was dropped;
+//   - the upload takes it compact and gzipped (WriteGzip, CompactGzip);
+//     Check says whether any SARIF file fits.
 package sarifout
 
 import (
@@ -26,7 +40,8 @@ import (
 // Consumer writes a SARIF file.
 type Consumer struct {
 	Path string
-	// Version is Dracon's version, recorded in each run's automation details.
+	// Version is Dracon's version. (Not written: each run's driver is its
+	// producer.)
 	Version string
 	// Source is the folder the findings' relative paths are in: each
 	// result whose file is there gets code scanning's
