@@ -236,7 +236,26 @@ func (consumeStage) Run(ctx context.Context, r *runState) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(r.o.Out, path)
 		}
-		cons = append(cons, sarifout.Consumer{Path: path, Version: r.o.Version})
+		var tools []string
+		for _, p := range r.sum.Producers {
+			if p.Status == string(produce.OK) {
+				tools = append(tools, p.Name)
+			}
+		}
+		// GitHub's limits where the file is for GitHub (a run in GitHub
+		// Actions): what code scanning would refuse is dropped, lowest
+		// severity first, and said. Elsewhere the file keeps everything.
+		limits := &sarifout.Limits{}
+		if r.scan.GetScanTags()["ci"] == "github" {
+			limits = nil
+		}
+		cons = append(cons, sarifout.Consumer{Path: path, Version: r.o.Version, Source: r.src, Tools: tools, Limits: limits,
+			Reported: func(rep sarifout.Report) {
+				for _, l := range rep.Lines() {
+					fmt.Fprintln(r.o.Log, "dracon: "+l)
+				}
+				r.sum.SARIF = summary.SARIFOf(rep.Results, rep.Kept, rep.GzipBytes, rep.DroppedBySeverity(), append(rep.Warnings, rep.Errors...))
+			}})
 		r.sum.Outputs["sarif"] = path
 	}
 	cons = append(cons, stdout.Consumer{W: r.o.Stdout, Format: c.Stdout.Format})

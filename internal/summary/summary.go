@@ -43,6 +43,26 @@ type Summary struct {
 	// Policy is what the policies decided and which ones did; absent
 	// when none was evaluated.
 	Policy *Policy `json:"policy,omitempty"`
+	// SARIF says what the SARIF file holds of the findings: all of them,
+	// or, where GitHub's limits applied, what was dropped to fit.
+	SARIF *SARIF `json:"sarif,omitempty"`
+}
+
+// SARIF is the summary's account of the SARIF file.
+type SARIF struct {
+	Results   int            `json:"results"`
+	Kept      int            `json:"kept"`
+	GzipBytes int64          `json:"gzip_bytes,omitempty"`
+	Dropped   map[string]int `json:"dropped_by_severity,omitempty"`
+	Warnings  []string       `json:"warnings,omitempty"`
+}
+
+// SARIFOf is the summary's SARIF block.
+func SARIFOf(results, kept int, gzipBytes int64, dropped map[string]int, warnings []string) *SARIF {
+	if len(dropped) == 0 {
+		dropped = nil
+	}
+	return &SARIF{Results: results, Kept: kept, GzipBytes: gzipBytes, Dropped: dropped, Warnings: warnings}
 }
 
 // Policy is the policies' part of the verdict (docs/summary.md).
