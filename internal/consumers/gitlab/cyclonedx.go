@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -46,19 +47,20 @@ func (p *plan) boms(explicit bool) ([]File, error) {
 	}
 	sboms := append([]*finding(nil), p.sboms...)
 	sort.SliceStable(sboms, func(i, j int) bool { return sboms[i].tool < sboms[j].tool })
+	var errs []error
 	for _, f := range sboms {
 		doc, n, err := p.convertBOM([]byte(f.is.GetCycloneDXSBOM()))
-		if err != nil {
-			return nil, fmt.Errorf("gitlab: %s's bill of materials: %w", f.tool, err)
+		if err == nil {
+			var data []byte
+			if data, err = encode(doc); err == nil {
+				files = append(files, File{Report: CycloneDX, Name: name(f.tool), Data: data, Findings: n})
+				continue
+			}
 		}
-		data, err := encode(doc)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, File{Report: CycloneDX, Name: name(f.tool), Data: data, Findings: n})
+		errs = append(errs, fmt.Errorf("gitlab: %s's bill of materials is left out: %w", f.tool, err))
 	}
-	if len(files) > 0 {
-		return files, nil
+	if len(sboms) > 0 {
+		return files, errors.Join(errs...)
 	}
 	byTool := map[string][]*finding{}
 	for _, f := range p.findings {

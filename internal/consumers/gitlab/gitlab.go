@@ -166,9 +166,9 @@ func (c Consumer) Write(ctx context.Context, scan *v1.ScanInfo, results []*v1.En
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	files, err := c.Build(scan, results)
-	if err != nil {
-		return nil, err
+	files, buildErr := c.Build(scan, results)
+	if buildErr != nil && len(files) == 0 {
+		return nil, buildErr
 	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (c Consumer) Write(ctx context.Context, scan *v1.ScanInfo, results []*v1.En
 		}
 		out = append(out, Written{Report: f.Report, Path: path, Findings: f.Findings})
 	}
-	return out, nil
+	return out, buildErr
 }
 
 // File is one report, built.
@@ -192,7 +192,9 @@ type File struct {
 	Findings int
 }
 
-// Build makes the report files without writing them.
+// Build makes the report files without writing them. A bill of
+// materials that cannot be read is an error, returned with every other
+// file.
 func (c Consumer) Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) ([]File, error) {
 	want := map[string]bool{}
 	explicit := len(c.Reports) > 0
@@ -223,11 +225,12 @@ func (c Consumer) Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolRespo
 		}
 		files = append(files, File{Report: r, Name: FileName(r), Data: data, Findings: n})
 	}
+	var bomErr error
 	if want[CycloneDX] {
-		boms, err := p.boms(explicit)
-		if err != nil {
-			return nil, err
-		}
+		// A BOM that cannot be read is left out, and said; the other
+		// reports are written all the same.
+		var boms []File
+		boms, bomErr = p.boms(explicit)
 		files = append(files, boms...)
 	}
 	if want[CodeQuality] {
@@ -237,7 +240,7 @@ func (c Consumer) Build(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolRespo
 		}
 		files = append(files, File{Report: CodeQuality, Name: FileName(CodeQuality), Data: data, Findings: n})
 	}
-	return files, nil
+	return files, bomErr
 }
 
 // finding is one enriched issue with what the reports need of it.
@@ -310,6 +313,7 @@ func (c Consumer) plan(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolRespon
 		if fd.ps == nil {
 			fd.ps = status[fd.tool]
 		}
+		fd.tool = firstNonEmpty(fd.tool, fd.producer, unknownValue)
 		if v := is.GetToolVersion(); v != "" && p.versions[fd.tool] == "" {
 			p.versions[fd.tool] = v
 		}

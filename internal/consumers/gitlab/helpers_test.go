@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,8 +258,12 @@ func validate(t testing.TB, name string, data []byte) {
 // checkStrict checks what GitLab is strict about beyond its schemas.
 func checkStrict(t testing.TB, name string, data []byte) {
 	t.Helper()
-	if bytes.Contains(data, []byte(": null")) {
-		t.Errorf("%s has a null value; GitLab rejects null where a string is due", name)
+	var generic any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if path := findNull(generic, "$"); path != "" {
+		t.Errorf("%s has a null at %s; GitLab rejects null where a string is due", name, path)
 	}
 	var doc struct {
 		Version string `json:"version"`
@@ -337,4 +342,25 @@ func checkCodeQuality(t testing.TB, name string, data []byte) {
 			t.Errorf("%s[%d]: location.lines.begin is %v, want a line number", name, i, lines["begin"])
 		}
 	}
+}
+
+// findNull is the path of the first null in a decoded JSON value, or "".
+func findNull(v any, path string) string {
+	switch x := v.(type) {
+	case nil:
+		return path
+	case map[string]any:
+		for k, e := range x {
+			if p := findNull(e, path+"."+k); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := findNull(e, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }

@@ -159,15 +159,17 @@ func (p *plan) scanOf(report string) scanInfo {
 		case "failed":
 			failed++
 			msgs = append(msgs, message{Level: "warn", Value: truncate(fmt.Sprintf("%s failed: %s",
-				ps.Name, firstNonEmpty(ps.Reason, "no reason given")), 4000)})
+				firstNonEmpty(ps.Name, "a producer"), firstNonEmpty(ps.Reason, "no reason given")), 4000)})
 		case "skipped":
 			msgs = append(msgs, message{Level: "info", Value: truncate(fmt.Sprintf("%s was skipped: %s",
-				ps.Name, firstNonEmpty(ps.Reason, "no reason given")), 4000)})
+				firstNonEmpty(ps.Name, "a producer"), firstNonEmpty(ps.Reason, "no reason given")), 4000)})
 			continue
 		default:
 			ran++
 		}
-		tools[ps.Name] = true
+		if n := strings.TrimSpace(ps.Name); n != "" {
+			tools[n] = true
+		}
 	}
 	for _, f := range p.byReport[report] {
 		tools[f.tool] = true
