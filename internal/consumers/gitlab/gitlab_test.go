@@ -589,3 +589,45 @@ func TestSchemaVersionDeclared(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// TestCorpusValid writes the reports of whole corpus files (no cut),
+// many findings of each tool, and validates every file.
+func TestCorpusValid(t *testing.T) {
+	ins := []input{
+		{producer: "gosec", file: "gosec/many_vulns.json"},
+		{producer: "bandit", file: "bandit/dd2.json"},
+		{producer: "semgrep", file: "semgrep/semgrep_version_1_30_0_line_26.json"},
+		{producer: "semgrep", file: "semgrep/multiple_cwes_fabricated.json"},
+		{producer: "checkov", file: "checkov/checkov-report-severity.json"},
+		{producer: "tfsec", file: "tfsec/many_findings_legacy.json"},
+		{producer: "hadolint", file: "hadolint/one_dockerfile.json"},
+		{producer: "gitleaks", file: "gitleaks/redacted_data_many.json"},
+		{producer: "trufflehog", file: "trufflehog/v3_github.json"},
+		{producer: "trivy", file: "trivy/issue_9333.json"},
+		{producer: "trivy", file: "trivy/legacy_trivy_mix.json"},
+		{producer: "trivy", file: "trivy/kubernetes_fabricated_subset.json"},
+		{producer: "trivy", file: "trivy/license_scheme.json"},
+		{producer: "grype", file: "anchore_grype/many_vulns3.json"},
+		{producer: "grype", file: "anchore_grype/many_vulns_with_epss_values.json"},
+		{producer: "npm-audit", file: "npm_audit/many_vuln_npm7.json"},
+		{producer: "govulncheck", file: "govulncheck/many_vulns.json"},
+		{producer: "osv-scanner", file: "osv_scanner/multi_cwe_fabricated.json"},
+		{producer: "cyclonedx", file: "cyclonedx/grype.xml"},
+		{producer: "cyclonedx", file: "cyclonedx/jake2.json"},
+		{producer: "cyclonedx", file: "cyclonedx/issue_9277.json"},
+		{producer: "syft", file: "internal/producers/syft/testdata/syft-1.57.0-go-build.xml"},
+		{producer: "zap", file: "zap/0_zap_sample.xml"},
+	}
+	files := build(t, corpusConsumer(), enrich(t, parse(t, ins)))
+	for name, data := range files {
+		validate(t, name, data)
+	}
+	for _, r := range []string{SAST, DependencyScanning, SecretDetection, ContainerScanning, CodeQuality} {
+		if files[FileName(r)] == nil {
+			t.Errorf("no %s report", r)
+		}
+	}
+	if files[SBOMFileName("syft")] == nil || files[SBOMFileName("cyclonedx")] == nil {
+		t.Errorf("BOMs missing: %v", keys(files))
+	}
+}
