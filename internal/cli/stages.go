@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/consumers/gitlab"
 	"github.com/draconsec/dracon/internal/consumers/sarifout"
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/gate"
@@ -138,8 +139,9 @@ func readEnriched(env Env, files []string) ([]*v1.EnrichedLaunchToolResponse, *v
 
 // runConsume: dracon consume [--sarif PATH] [--format table|json|none] FILE.enriched.pb...
 func runConsume(ctx context.Context, env Env, args []string) int {
-	fs := newFlags("consume", env, "consume [--sarif dracon.sarif] [--format table] ENRICHED.pb...")
+	fs := newFlags("consume", env, "consume [--sarif dracon.sarif] [--gitlab-reports DIR] [--format table] ENRICHED.pb...")
 	sarifPath := fs.String("sarif", "dracon.sarif", "SARIF file to write (empty: none)")
+	gitlabDir := fs.String("gitlab-reports", "", "also write GitLab's security reports (gl-*-report.json, gl-code-quality-report.json) into this folder")
 	format := fs.String("format", "table", "findings on stdout: table, json or none")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -158,6 +160,26 @@ func runConsume(ctx context.Context, env Env, args []string) int {
 			return gate.ExitError
 		}
 		fmt.Fprintf(env.Stderr, "dracon: wrote %s\n", *sarifPath)
+	}
+	if *gitlabDir != "" {
+		var prods []gitlab.ProducerStatus
+		for _, r := range results {
+			name := r.GetOriginalResults().GetToolName()
+			kind := ""
+			if p, err := registry.Lookup(name); err == nil {
+				kind = string(p.Kind)
+			}
+			prods = append(prods, gitlab.ProducerStatus{Name: name, Kind: kind, Status: "ok", Version: r.GetOriginalResults().GetToolVersion()})
+		}
+		c := gitlab.Consumer{Dir: *gitlabDir, Version: version(), Producers: prods, Commit: scan.GetScanTags()["commit"]}
+		written, err := c.Write(ctx, scan, results)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+			return gate.ExitError
+		}
+		for _, w := range written {
+			fmt.Fprintf(env.Stderr, "dracon: wrote %s (%d)\n", w.Path, w.Findings)
+		}
 	}
 	if err := (stdout.Consumer{W: env.Stdout, Format: *format}).Consume(ctx, scan, results); err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)

@@ -146,6 +146,21 @@ type Baseline struct {
 type Consumers struct {
 	SARIF  SARIF  `yaml:"sarif"`
 	Stdout Stdout `yaml:"stdout"`
+	GitLab GitLab `yaml:"gitlab"`
+}
+
+// GitLab configures GitLab's security reports (gl-*-report.json).
+type GitLab struct {
+	// Enabled: unset, the reports are written in a GitLab pipeline
+	// (GITLAB_CI=true) and not elsewhere.
+	Enabled *bool `yaml:"enabled"`
+	// Reports names which to write (sast, dependency_scanning,
+	// secret_detection, container_scanning, codequality, cyclonedx);
+	// none named: every one a producer or finding calls for, and Code
+	// Quality always.
+	Reports []string `yaml:"reports"`
+	// Dir is where they go, relative to --out.
+	Dir string `yaml:"dir"`
 }
 
 // SARIF configures the SARIF file.
@@ -269,6 +284,8 @@ var (
 	runners    = []string{"", "local"}
 	formats    = []string{"", "table", "json", "none"}
 	filters    = []string{"", "added", "diff_context", "file", "nofilter"}
+	// gitlabReports are internal/consumers/gitlab's report names.
+	gitlabReports = []string{"sast", "dependency_scanning", "secret_detection", "container_scanning", "codequality", "cyclonedx"}
 )
 
 // Load reads and validates a config file.
@@ -400,6 +417,11 @@ func (c *Config) validate(names Names) error {
 				}
 				add(key, "%v", err)
 			}
+		}
+	}
+	for i, r := range c.Consumers.GitLab.Reports {
+		if !oneOf(r, gitlabReports) {
+			add(fmt.Sprintf("consumers.gitlab.reports[%d]", i), "%q is not a GitLab report (%s)", r, strings.Join(gitlabReports, ", "))
 		}
 	}
 	versions := []string{"", "v0", "v1"}

@@ -217,3 +217,37 @@ func runLogWith(t *testing.T, c *config.Config, src string, policies []string) (
 	}
 	return res, out, log.String()
 }
+
+// TestGitLabReports: in a GitLab pipeline the run writes GitLab's reports
+// beside the SARIF, under the names GitLab's analyzers use, and the
+// summary lists them.
+func TestGitLabReports(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "findings.sarif")
+	copyTo(t, "testdata/policy/findings.sarif", report)
+	gosecReport := filepath.Join(producertest.CorpusDir(t), "defectdojo", "gosec", "many_vulns.json")
+	c := testConfig(t, fmt.Sprintf("producers:\n  sarif:\n    paths: [%q]\n  gosec:\n    paths: [%q]\n", report, gosecReport))
+	out := t.TempDir()
+	env := map[string]string{"GITLAB_CI": "true", "CI_PROJECT_PATH": "acme/app", "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567", "CI_PIPELINE_SOURCE": "push"}
+	res, err := Run(context.Background(), Options{Config: c, Source: dir, Out: out, RunRoot: filepath.Join(out, "runs"), Log: &bytes.Buffer{},
+		Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"gl-sast-report.json", "gl-code-quality-report.json"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || !bytes.Contains(b, []byte(`"G`)) && name == "gl-sast-report.json" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if res.Summary.Outputs["gitlab_sast"] == "" || res.Summary.Outputs["gitlab_codequality"] == "" {
+		t.Errorf("outputs %v", res.Summary.Outputs)
+	}
+	// Elsewhere, none is written.
+	res2, _ := run(t, c, dir)
+	for k := range res2.Summary.Outputs {
+		if strings.HasPrefix(k, "gitlab_") {
+			t.Errorf("a GitLab report outside GitLab: %v", res2.Summary.Outputs)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/gitlab"
 	"github.com/draconsec/dracon/internal/consumers/sarifout"
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
@@ -258,6 +259,15 @@ func (consumeStage) Run(ctx context.Context, r *runState) error {
 			}})
 		r.sum.Outputs["sarif"] = path
 	}
+	if gl := c.GitLab; gl.Enabled != nil && *gl.Enabled || gl.Enabled == nil && r.scan.GetScanTags()["ci"] == "gitlab" {
+		dir := filepath.Join(r.o.Out, gl.Dir)
+		cons = append(cons, gitlab.Consumer{Dir: dir, Reports: gl.Reports, Version: r.o.Version, Producers: r.gitlabProducers(),
+			Commit: r.scan.GetScanTags()["commit"], Written: func(ws []gitlab.Written) {
+				for _, w := range ws {
+					r.sum.Outputs["gitlab_"+w.Report] = w.Path
+				}
+			}})
+	}
 	cons = append(cons, stdout.Consumer{W: r.o.Stdout, Format: c.Stdout.Format})
 	for _, con := range cons {
 		if err := con.Consume(ctx, r.scan, r.results); err != nil {
@@ -268,6 +278,26 @@ func (consumeStage) Run(ctx context.Context, r *runState) error {
 		}
 	}
 	return nil
+}
+
+// gitlabProducers are the producers' outcomes as GitLab's reports name
+// them (scan.scanner, status, messages).
+func (r *runState) gitlabProducers() []gitlab.ProducerStatus {
+	out := make([]gitlab.ProducerStatus, len(r.outcomes))
+	for i, o := range r.outcomes {
+		version := ""
+		for _, p := range r.sum.Producers {
+			if p.Name == o.Producer {
+				version = p.ToolVersion
+			}
+		}
+		// Producers run in parallel from the run's start; each one's own
+		// start is not kept, so its window is the run's start plus its
+		// duration.
+		out[i] = gitlab.ProducerStatus{Name: o.Producer, Kind: string(r.plan[i].p.Kind), Status: string(o.Status),
+			Version: version, Start: r.start, End: r.start.Add(o.Duration), Reason: o.Reason}
+	}
+	return out
 }
 
 type gateStage struct{}
