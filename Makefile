@@ -9,6 +9,10 @@ LDFLAGS  := -s -w -X github.com/draconsec/dracon/internal/cli.Version=$(VERSION)
 # cache (~/.cache/dracon/tools/<name>/<version>). bandit and shellcheck come
 # from Debian's packages (.ci/run installs them).
 TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft eslint
+# act (github.com/nektos/act) runs action.yml's workflows offline for
+# action/act_test.go. It is not a scanner, so not a dracon tool: `go install`
+# puts it in the same cache, at act/<version>/act (action.ActVersion).
+ACT_VERSION ?= v0.2.87
 
 .PHONY: build demo test tools proto lint bench bench-store bench-policy dracon-compat clean corpus
 
@@ -26,6 +30,7 @@ demo: build
 
 tools: build
 	./$(BIN) tools install $(TEST_TOOLS)
+	@d="$${DRACON_TOOLS_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dracon/tools}/act/$(ACT_VERSION)"; test -x "$$d/act" || { echo "act $(ACT_VERSION): building github.com/nektos/act"; GOBIN="$$d" $(GO) install github.com/nektos/act@$(ACT_VERSION); }
 
 test: tools
 	$(GO) vet ./...

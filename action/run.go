@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/gate"
@@ -44,13 +43,6 @@ type Options struct {
 	// InstallTools installs the scanners of the named producers that are
 	// missing; nil: toolinstall into the tool cache (DRACON_TOOLS_DIR).
 	InstallTools func(ctx context.Context, names []string, log io.Writer)
-	// WaitOptions bound the wait for code scanning; zero: ghapi's defaults.
-	Wait WaitOptions
-}
-
-// WaitOptions bound the wait for an upload's processing.
-type WaitOptions struct {
-	FirstDelay, MaxDelay, Timeout time.Duration
 }
 
 // defaultGitHub is internal/ghapi's client (ghapi.go sets it).
@@ -233,10 +225,15 @@ func (a *run) scan(ctx context.Context) int {
 		if category == "" {
 			category = DefaultCategory(a.o.Getenv, in.Matrix)
 		}
-		cats, err := ApplyCategory(r.SARIFFile, category)
-		if err != nil {
-			a.note.message(LevelWarning, "Dracon", "SARIF category: "+err.Error())
-		} else if len(cats) > 0 {
+		cut, cats, err := githubSARIF(ctx, r.SARIFFile, in.Source, a.repoPrefix(), category, a.o.Version, s, res)
+		for _, l := range cut {
+			fmt.Fprintf(a.log, "dracon: %s\n", l)
+			r.Notes = append(r.Notes, l)
+		}
+		switch {
+		case err != nil:
+			a.note.message(LevelWarning, "Dracon: SARIF", err.Error())
+		case len(cats) > 0:
 			fmt.Fprintf(a.log, "dracon: code scanning categories: %s\n", strings.Join(cats, ", "))
 		}
 	}
@@ -568,16 +565,16 @@ func (a *run) upload(ctx context.Context, r *Report) (string, []string) {
 		return "", []string{"SARIF not uploaded: " + why}
 	}
 	switch {
-	case ev.ForkPR():
-		return skip(forkUploadNotice)
-	case in.Token == "":
-		return skip("no token (the token input is empty)")
 	case !explicit && a.o.Getenv("ACT") == "true":
 		fmt.Fprintln(a.log, "dracon: running under act: the SARIF file is not uploaded (upload-sarif: auto)")
 		return "", nil
 	case !explicit && a.o.Getenv("GITHUB_ACTIONS") != "true":
 		fmt.Fprintln(a.log, "dracon: not in GitHub Actions: the SARIF file is not uploaded (upload-sarif: auto)")
 		return "", nil
+	case ev.ForkPR():
+		return skip(forkUploadNotice)
+	case in.Token == "":
+		return skip("no token (the token input is empty)")
 	}
 	owner, name, ok := a.repo(r)
 	if !ok {

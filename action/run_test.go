@@ -247,8 +247,13 @@ func TestRunPullRequest(t *testing.T) {
 		t.Errorf("upload: %+v", up)
 	}
 	schematest.ValidateSARIF(t, up.SARIF)
-	if !bytes.Contains(up.SARIF, []byte(`"id":".github/workflows/security.yml:scan/dracon/semgrep/`)) {
-		t.Errorf("the uploaded SARIF's run has no category of the job:\n%.600s", up.SARIF)
+	// The run's category is the job's (workflow, job), then the tool;
+	// each result has code scanning's line hash of its line.
+	if !bytes.Contains(up.SARIF, []byte(`"id": ".github/workflows/security.yml:scan/semgrep/`)) {
+		t.Errorf("the uploaded SARIF's run has no category of the job:\n%s", up.SARIF)
+	}
+	if n := bytes.Count(up.SARIF, []byte(`"primaryLocationLineHash"`)); n != 2 {
+		t.Errorf("%d results with primaryLocationLineHash, want 2", n)
 	}
 	onDisk, _ := os.ReadFile(out["sarif-file"])
 	if !bytes.Equal(onDisk, up.SARIF) {
@@ -428,5 +433,36 @@ func TestRunReleaseGate(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "::group::Dracon: release gate\nrelease gate: acme/payments") {
 		t.Errorf("log:\n%s", out.String())
+	}
+}
+
+// TestRunMonorepoSource: a scan of a folder of the repository reports
+// paths from the repository's root, in annotations, links and the SARIF
+// code scanning reads.
+func TestRunMonorepoSource(t *testing.T) {
+	e := newActionEnv(t, EventPush, map[string]any{"ref": "refs/heads/refunds"})
+	sub := filepath.Join(e.ws, "services", "payments")
+	copyDir(t, filepath.Join("testdata", "repo"), sub)
+	git(t, e.ws, "add", "-A")
+	git(t, e.ws, "commit", "-q", "-m", "payments")
+	gh := &fakeGitHub{}
+	code, log := runAction(t, e, gh, map[string]string{"INPUT_SOURCE": sub, "INPUT_CATEGORY": "payments"})
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	if !strings.Contains(log, "::error file=services/payments/app.py,line=5,") {
+		t.Errorf("annotation path not from the root:\n%s", log)
+	}
+	if len(gh.uploads) != 1 {
+		t.Fatal("no upload")
+	}
+	sarif := gh.uploads[0].SARIF
+	schematest.ValidateSARIF(t, sarif)
+	if !bytes.Contains(sarif, []byte(`"uri":"services/payments/app.py"`)) || !bytes.Contains(sarif, []byte(`"id":"payments/semgrep/`)) {
+		t.Errorf("SARIF URIs or category:\n%s", sarif)
+	}
+	md, _ := os.ReadFile(e.summaryMD)
+	if !strings.Contains(string(md), "/blob/"+e.headSHA+"/services/payments/app.py#L5") {
+		t.Errorf("summary links:\n%s", md)
 	}
 }

@@ -2,11 +2,20 @@ package action
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/draconsec/dracon/internal/consumers/sarifout"
+	"github.com/draconsec/dracon/internal/pipeline"
+	"github.com/draconsec/dracon/internal/summary"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // DefaultCategory is the code scanning category of a job, as
@@ -54,112 +63,6 @@ func DefaultCategory(getenv func(string) string, matrix string) string {
 	return id
 }
 
-// normalizeCategory ends a category with "/": code scanning reads a run's
-// automationDetails.id as category/run-id, so the category is all before
-// the last "/" (codeql-action appends it to a user's category too).
-func normalizeCategory(c string) string {
-	c = strings.TrimSpace(c)
-	if c != "" && !strings.HasSuffix(c, "/") {
-		c += "/"
-	}
-	return c
-}
-
-// ApplyCategory puts category in front of each run's automationDetails.id
-// in the SARIF file at path, in place: Dracon writes dracon/<tool>/<scan
-// id>, so the runs' categories become <category>dracon/<tool>, one per
-// tool, per job and per matrix leg. A run without one gets
-// <category>dracon/<tool>/. It reports the categories.
-func ApplyCategory(path, category string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out, cats, err := applyCategory(data, normalizeCategory(category))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if out == nil {
-		return cats, nil
-	}
-	return cats, os.WriteFile(path, out, 0o644)
-}
-
-// applyCategory is ApplyCategory on a document; nil output: unchanged.
-func applyCategory(data []byte, category string) ([]byte, []string, error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil, err
-	}
-	var runs []map[string]json.RawMessage
-	if raw, ok := doc["runs"]; ok {
-		if err := json.Unmarshal(raw, &runs); err != nil {
-			return nil, nil, fmt.Errorf("runs: %w", err)
-		}
-	}
-	var cats []string
-	changed := false
-	for i, run := range runs {
-		var details map[string]json.RawMessage
-		if raw, ok := run["automationDetails"]; ok {
-			if err := json.Unmarshal(raw, &details); err != nil {
-				return nil, nil, fmt.Errorf("runs[%d].automationDetails: %w", i, err)
-			}
-		}
-		if details == nil {
-			details = map[string]json.RawMessage{}
-		}
-		var id string
-		if raw, ok := details["id"]; ok {
-			if err := json.Unmarshal(raw, &id); err != nil {
-				return nil, nil, fmt.Errorf("runs[%d].automationDetails.id: %w", i, err)
-			}
-		}
-		if id == "" {
-			id = "dracon/" + driverName(run) + "/"
-		}
-		if category != "" && !strings.HasPrefix(id, category) {
-			id = category + id
-		}
-		if raw, _ := json.Marshal(id); !bytes.Equal(raw, details["id"]) {
-			details["id"] = raw
-			changed = true
-		}
-		if cat := id[:max(strings.LastIndex(id, "/"), 0)]; cat != "" {
-			cats = append(cats, cat)
-		}
-		raw, err := marshal(details)
-		if err != nil {
-			return nil, nil, err
-		}
-		run["automationDetails"] = raw
-	}
-	if !changed {
-		return nil, cats, nil
-	}
-	rs, err := marshal(runs)
-	if err != nil {
-		return nil, nil, err
-	}
-	doc["runs"] = rs
-	out, err := marshal(doc)
-	return out, cats, err
-}
-
-// driverName is a run's tool.driver.name.
-func driverName(run map[string]json.RawMessage) string {
-	var t struct {
-		Driver struct {
-			Name string `json:"name"`
-		} `json:"driver"`
-	}
-	_ = json.Unmarshal(run["tool"], &t)
-	if t.Driver.Name == "" {
-		return "tool"
-	}
-	return t.Driver.Name
-}
-
 // marshal is compact JSON without HTML escaping (a finding's message
 // keeps its < and >).
 func marshal(v any) (json.RawMessage, error) {
@@ -170,4 +73,115 @@ func marshal(v any) (json.RawMessage, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// githubSARIF writes the run's SARIF file again, for code scanning
+// (internal/consumers/sarifout's Consumer, with what the pipeline does
+// not give it yet): each result's primaryLocationLineHash read from the
+// scanned folder, a run for every producer that ran (an empty one closes
+// its alerts), the runs' category (<category>/<tool>/<scan id>), cut to
+// code scanning's limits; then, when the scanned folder is not the
+// repository's root, the results' paths made the repository's
+// (code scanning reads URIs from the root). It returns what the limits
+// cut, a line each, and the runs' categories.
+func githubSARIF(ctx context.Context, path, source, prefix, category, version string, s *summary.Summary, res *pipeline.Result) ([]string, []string, error) {
+	var scan *v1.ScanInfo
+	for _, r := range res.Results {
+		if si := r.GetOriginalResults().GetScanInfo(); si != nil {
+			scan = si
+			break
+		}
+	}
+	if scan == nil {
+		scan = &v1.ScanInfo{ScanUuid: s.ScanID, ScanStartTime: timestamppb.New(s.StartedAt), ScanTags: s.Tags}
+	}
+	var tools []string
+	for _, p := range s.Producers {
+		if p.Status == "ok" {
+			tools = append(tools, p.Name)
+		}
+	}
+	src, err := filepath.Abs(source)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat := strings.TrimRight(category, "/")
+	rep, err := sarifout.Consumer{Path: path, Version: version, Source: src, Tools: tools, Category: cat}.WriteFile(ctx, scan, res.Results)
+	lines := rep.Lines()
+	if err != nil {
+		return lines, nil, err
+	}
+	if prefix != "" && prefix != "." {
+		if err := prefixURIs(path, prefix); err != nil {
+			return lines, nil, err
+		}
+	}
+	cats, err := categories(path)
+	return lines, cats, err
+}
+
+// categories lists the runs' code scanning categories: their
+// automationDetails.id up to the last "/".
+func categories(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Runs []struct {
+			AutomationDetails struct {
+				ID string `json:"id"`
+			} `json:"automationDetails"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []string
+	for _, r := range doc.Runs {
+		if i := strings.LastIndex(r.AutomationDetails.ID, "/"); i > 0 {
+			out = append(out, r.AutomationDetails.ID[:i])
+		}
+	}
+	return out, nil
+}
+
+// prefixURIs puts prefix (the scanned folder, from the repository's
+// root) in front of every relative artifact URI of the SARIF file
+// (those with uriBaseId %SRCROOT%, which Dracon writes for paths
+// relative to the scanned folder), in place.
+func prefixURIs(file, prefix string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	prefix = strings.Trim(filepath.ToSlash(prefix), "/")
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if uri, ok := x["uri"].(string); ok && x["uriBaseId"] == "%SRCROOT%" && !strings.Contains(uri, "://") && !strings.HasPrefix(uri, "/") {
+				x["uri"] = path.Join(prefix, uri)
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	out, err := marshal(doc)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append(out, '\n'), 0o644)
 }

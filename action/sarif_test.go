@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -34,49 +33,27 @@ func TestDefaultCategory(t *testing.T) {
 	}
 }
 
-func TestApplyCategory(t *testing.T) {
-	doc := `{"version":"2.1.0","$schema":"https://json.schemastore.org/sarif-2.1.0.json","runs":[` +
-		`{"tool":{"driver":{"name":"gosec"}},"automationDetails":{"id":"dracon/gosec/7d45d94b"},"results":[{"message":{"text":"a <b> & c"}}]},` +
-		`{"tool":{"driver":{"name":"gitleaks"}},"results":[]}]}`
+func TestPrefixURIs(t *testing.T) {
+	doc := `{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"gosec"}},"results":[{"message":{"text":"a <b> & c"},` +
+		`"locations":[{"physicalLocation":{"artifactLocation":{"uri":"goapp/main.go","uriBaseId":"%SRCROOT%"},"region":{"startLine":3}}}],` +
+		`"relatedLocations":[{"physicalLocation":{"artifactLocation":{"uri":"file:///abs/x.go"}}}]}],` +
+		`"artifacts":[{"location":{"uri":"goapp/main.go","uriBaseId":"%SRCROOT%"}}]}]}`
 	path := filepath.Join(t.TempDir(), "dracon.sarif")
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cats, err := ApplyCategory(path, ".github/workflows/pr.yml:scan")
-	if err != nil {
+	if err := prefixURIs(path, "services/payments/"); err != nil {
 		t.Fatal(err)
-	}
-	want := []string{".github/workflows/pr.yml:scan/dracon/gosec", ".github/workflows/pr.yml:scan/dracon/gitleaks"}
-	if !reflect.DeepEqual(cats, want) {
-		t.Errorf("categories %q, want %q", cats, want)
 	}
 	data, _ := os.ReadFile(path)
-	var got struct {
-		Runs []struct {
-			AutomationDetails struct{ ID string } `json:"automationDetails"`
-			Results           []json.RawMessage
-		}
+	if strings.Count(string(data), `"uri":"services/payments/goapp/main.go"`) != 2 || !strings.Contains(string(data), `"uri":"file:///abs/x.go"`) {
+		t.Errorf("URIs: %s", data)
 	}
-	if err := json.Unmarshal(data, &got); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(string(data), `"a <b> & c"`) || !strings.Contains(string(data), `"startLine":3`) {
+		t.Errorf("other values changed: %s", data)
 	}
-	if got.Runs[0].AutomationDetails.ID != ".github/workflows/pr.yml:scan/dracon/gosec/7d45d94b" ||
-		got.Runs[1].AutomationDetails.ID != ".github/workflows/pr.yml:scan/dracon/gitleaks/" {
-		t.Errorf("ids: %+v", got.Runs)
-	}
-	if !strings.Contains(string(data), `"a <b> & c"`) {
-		t.Errorf("HTML got escaped: %s", data)
-	}
-	// Twice is once.
-	before, _ := os.ReadFile(path)
-	if _, err := ApplyCategory(path, ".github/workflows/pr.yml:scan/"); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := os.ReadFile(path)
-	if string(before) != string(after) {
-		t.Errorf("a second ApplyCategory changed the file:\n%s\n%s", before, after)
-	}
-	if _, err := ApplyCategory(path, ""); err != nil {
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
 }
