@@ -45,8 +45,11 @@ func (g ghapiClient) WaitForProcessing(ctx context.Context, owner, repo, id stri
 	return st, err
 }
 
-func (g ghapiClient) UpsertComment(ctx context.Context, owner, repo string, pr int, body string) (CommentResult, error) {
-	id, created, err := ghapi.UpsertComment(ctx, g.c, owner, repo, pr, ghapi.SummaryMarker, body)
+func (g ghapiClient) UpsertComment(ctx context.Context, owner, repo string, pr int, marker, body string) (CommentResult, error) {
+	if marker == "" {
+		marker = ghapi.SummaryMarker
+	}
+	id, created, err := ghapi.UpsertComment(ctx, g.c, owner, repo, pr, marker, body)
 	return CommentResult{ID: id, Created: created}, err
 }
 

@@ -12,8 +12,9 @@ type GitHub interface {
 	UploadSARIF(ctx context.Context, r Upload) (UploadReceipt, error)
 	// WaitForProcessing waits for upload id to be processed.
 	WaitForProcessing(ctx context.Context, owner, repo, id string) (ProcessingStatus, error)
-	// UpsertComment keeps one comment, marked, on pull request pr.
-	UpsertComment(ctx context.Context, owner, repo string, pr int, body string) (CommentResult, error)
+	// UpsertComment keeps one comment on pull request pr, the one with
+	// the hidden marker line (an HTML comment).
+	UpsertComment(ctx context.Context, owner, repo string, pr int, marker, body string) (CommentResult, error)
 	// PostReviewComments posts inline comments on pull request pr's diff
 	// at commit, not repeating those already there.
 	PostReviewComments(ctx context.Context, owner, repo string, pr int, commit string, comments []InlineComment) (ReviewOutcome, error)

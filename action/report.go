@@ -25,6 +25,9 @@ type Report struct {
 	// pull request's head on a pull request (the merge commit GitHub
 	// scans there is not kept), else the scanned commit.
 	ServerURL, Repository, Commit string
+	// Source is the scanned folder from the repository's root ("" for
+	// the root).
+	Source string
 	// RunURL is the workflow run, when known.
 	RunURL string
 	// SARIFFile, SummaryFile, RunDir are the files written.

@@ -419,6 +419,9 @@ func (a *run) report(ctx context.Context, s *summary.Summary, res *pipeline.Resu
 		}
 	}
 	r.Findings = collect(res.Results, prefix, diff)
+	if prefix != "." {
+		r.Source = prefix
+	}
 	return r
 }
 
@@ -683,7 +686,7 @@ func (a *run) feedback(ctx context.Context, r *Report) []string {
 	}
 	var notes []string
 	pr := ev.PullRequest.Number
-	res, err := gh.UpsertComment(ctx, owner, name, pr, RenderComment(r, MaxCommentBytes))
+	res, err := gh.UpsertComment(ctx, owner, name, pr, commentMarker(in), RenderComment(r, MaxCommentBytes))
 	if err != nil {
 		a.note.message(LevelWarning, "Dracon: pull request comment failed", err.Error())
 		notes = append(notes, "Pull request comment failed: "+err.Error())
@@ -712,6 +715,24 @@ func (a *run) feedback(ctx context.Context, r *Report) []string {
 	}
 	fmt.Fprintln(a.log)
 	return notes
+}
+
+// commentMarker is the hidden line that tells this step's pull request
+// comment from others: "" (internal/ghapi's <!-- dracon:summary -->) for
+// a job's one scan; with a category input or a matrix, one per category,
+// so each leg of a matrix (a team's folder) keeps its own comment.
+func commentMarker(in Inputs) string {
+	key := in.Category
+	if key == "" {
+		if m := strings.TrimSpace(in.Matrix); m != "" && m != "null" && m != "{}" {
+			key = m
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(key))
+	return "<!-- dracon:summary " + hex.EncodeToString(h[:6]) + " -->"
 }
 
 // inlineComments are the new findings that are not suppressed, each a

@@ -22,6 +22,7 @@ type fakeGitHub struct {
 	uploads   []Upload
 	waits     []string
 	comments  []string
+	markers   []string
 	commentPR []int
 	inline    []InlineComment
 	commit    string
@@ -47,8 +48,9 @@ func (f *fakeGitHub) WaitForProcessing(_ context.Context, owner, repo, id string
 	return f.status, nil
 }
 
-func (f *fakeGitHub) UpsertComment(_ context.Context, owner, repo string, pr int, body string) (CommentResult, error) {
+func (f *fakeGitHub) UpsertComment(_ context.Context, owner, repo string, pr int, marker, body string) (CommentResult, error) {
 	f.comments = append(f.comments, body)
+	f.markers = append(f.markers, marker)
 	f.commentPR = append(f.commentPR, pr)
 	return CommentResult{ID: 1, Created: true}, nil
 }
@@ -462,7 +464,20 @@ func TestRunMonorepoSource(t *testing.T) {
 		t.Errorf("SARIF URIs or category:\n%s", sarif)
 	}
 	md, _ := os.ReadFile(e.summaryMD)
-	if !strings.Contains(string(md), "/blob/"+e.headSHA+"/services/payments/app.py#L5") {
+	if !strings.Contains(string(md), "/blob/"+e.headSHA+"/services/payments/app.py#L5") || !strings.Contains(string(md), "folder `services/payments`") {
 		t.Errorf("summary links:\n%s", md)
+	}
+}
+
+func TestCommentMarker(t *testing.T) {
+	if m := commentMarker(Inputs{Matrix: "null"}); m != "" {
+		t.Errorf("one scan a job: %q, want ghapi's default", m)
+	}
+	a, b := commentMarker(Inputs{Matrix: `{"team":"payments"}`}), commentMarker(Inputs{Matrix: `{"team":"web"}`})
+	if a == "" || a == b || !strings.HasPrefix(a, "<!-- dracon:summary ") || !strings.HasSuffix(a, " -->") {
+		t.Errorf("matrix legs: %q %q", a, b)
+	}
+	if commentMarker(Inputs{Category: "payments"}) == commentMarker(Inputs{Category: "web"}) {
+		t.Error("categories share a marker")
 	}
 }

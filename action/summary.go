@@ -248,6 +248,9 @@ func renderHead(r *Report, style int) string {
 	if where != "" {
 		line += " in " + where
 	}
+	if r.Source != "" {
+		line += ", folder " + codeText(r.Source)
+	}
 	if ev := r.Event.Describe(); ev != "" {
 		line += " · " + inline(ev)
 	}
