@@ -207,6 +207,8 @@ func (a *run) scan(ctx context.Context) int {
 	if err != nil {
 		a.note.message(LevelError, "Dracon: the scan failed", err.Error())
 		a.writeOutputs(Outputs{Verdict: gate.Failed, MaxSeverity: "none"})
+		_ = a.files.setOutput("sarif-id", "")
+		_, _ = a.files.addSummary("## ❌ Dracon: the scan failed (exit 2)\n\n" + inline(err.Error()) + "\n")
 		return gate.ExitError
 	}
 	s := res.Summary

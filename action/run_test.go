@@ -481,3 +481,24 @@ func TestCommentMarker(t *testing.T) {
 		t.Error("categories share a marker")
 	}
 }
+
+func TestRunScanError(t *testing.T) {
+	// A policy that does not compile stops the run before any scanner:
+	// exit 2, the outputs and a summary that says why.
+	e := newActionEnv(t, EventPush, nil)
+	bad := filepath.Join(e.tmp, "bad.rego")
+	if err := os.WriteFile(bad, []byte("package bad\n\ndeny contains msg if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, log := runAction(t, e, &fakeGitHub{}, map[string]string{"INPUT_POLICY": bad})
+	if code != 2 || !strings.Contains(log, "::error title=Dracon%3A the scan failed::") {
+		t.Errorf("exit %d:\n%s", code, log)
+	}
+	if out := e.outputs(t); out["verdict"] != "failed" {
+		t.Errorf("outputs: %q", out)
+	}
+	md, _ := os.ReadFile(e.summaryMD)
+	if !strings.HasPrefix(string(md), "## ❌ Dracon: the scan failed (exit 2)") || !strings.Contains(string(md), "bad.rego") {
+		t.Errorf("summary: %s", md)
+	}
+}
