@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"findings": {"list, show and triage the findings store's findings (list | show ID | triage ID)", runFindings},
 		"store":    {"manage the findings store (import --from-dracon DSN)", runStore},
 		"policy":   {"test, evaluate and format Rego policies (test PATH... | eval --input RUN | fmt PATH...)", runPolicy},
+		"gitlab":   {"post the run's merge request note on GitLab (note --summary summary.json)", runGitLab},
 		"version":  {"print Dracon's version", runVersion},
 	}
 }
