@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/draconsec/dracon/internal/fingerprint"
@@ -81,23 +79,16 @@ func BenchmarkPolicies100k(b *testing.B) {
 		// OPA server: the same query, prepared once, given a run of one.
 		c0 := cpuSeconds(b)
 		issues := run.Results[0].Issues
-		q := set.query
 		for b.Loop() {
 			denied := 0
 			for _, is := range issues {
 				one := run
 				one.Results = []*v1.EnrichedLaunchToolResponse{{OriginalResults: run.Results[0].OriginalResults, Issues: []*v1.EnrichedIssue{is}}}
-				rs, err := q.Eval(ctx, rego.EvalParsedInput(ast.NewObject(ast.Item(ast.StringTerm("run"), ast.NewTerm(RunInput(one))))))
+				d, _, err := set.Evaluate(ctx, one)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(rs) == 1 {
-					runs, _ := rs[0].Expressions[0].Value.(map[string]any)["run"].(map[string]any)
-					for _, p := range runs {
-						d, _ := p.(map[string]any)["deny"].([]any)
-						denied += len(d)
-					}
-				}
+				denied += len(d.Deny)
 			}
 			if denied < 5000 {
 				b.Fatalf("%d denials", denied)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -46,11 +48,21 @@ func (p *pkg) slash() string { return strings.ReplaceAll(p.name, ".", "/") }
 // Set is a run's policies, compiled and prepared once.
 type Set struct {
 	pkgs     []*pkg
-	query    rego.PreparedEvalQuery
+	jobs     []job
 	perQuery map[string]rego.PreparedEvalQuery // per package, for isolating a failing finding
 	compiler *ast.Compiler
 	data     map[string]any
 	prefix   string
+}
+
+// job is one prepared query over the whole batch: one package's allow on
+// every raw issue (role "dracon"), or its deny, warn and allow_failure
+// (role "finding" or "run"). The jobs of a run are evaluated side by side,
+// one per CPU, on the same input.
+type job struct {
+	pkg   *pkg
+	role  string
+	query rego.PreparedEvalQuery
 }
 
 // Load reads, compiles and prepares the policies. A file that does not
@@ -123,10 +135,27 @@ func Load(ctx context.Context, o Options) (*Set, error) {
 	}
 	s.compiler = c
 	store := inmem.NewFromObjectWithOpts(l.data, inmem.OptRoundTripOnWrite(false))
-	s.query, err = rego.New(rego.Compiler(c), rego.Store(store), rego.Query("data."+batchPackage),
-		rego.StrictBuiltinErrors(false)).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("policies: %w", err)
+	prepare := func(q string) (rego.PreparedEvalQuery, error) {
+		return rego.New(rego.Compiler(c), rego.Store(store), rego.Query(q), rego.StrictBuiltinErrors(false)).PrepareForEval(ctx)
+	}
+	for _, p := range s.pkgs {
+		var roles []string
+		if p.allow {
+			roles = append(roles, "dracon")
+		}
+		switch {
+		case (p.deny || p.warn) && p.perIssue:
+			roles = append(roles, KindFinding)
+		case (p.deny || p.warn || p.allowF) && !p.perIssue:
+			roles = append(roles, KindRun)
+		}
+		for _, role := range roles {
+			q, err := prepare(fmt.Sprintf("data.%s.%s[%q]", batchPackage, role, p.name))
+			if err != nil {
+				return nil, fmt.Errorf("policy %s: %w", p.name, err)
+			}
+			s.jobs = append(s.jobs, job{pkg: p, role: role, query: q})
+		}
 	}
 	for _, p := range s.pkgs {
 		if !p.allow {
@@ -259,100 +288,80 @@ func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error)
 		perIssue = perIssue || (p.perIssue && (p.deny || p.warn))
 	}
 	if perIssue {
-		ctx := run.Context.value()
+		ctxTerm := run.Context.value()
 		each := buildAll(len(in.issues), run.Context, func(b *builder, i int) *ast.Term {
 			f := b.finding(in.tools[i], in.issues[i]).Value.(ast.Object)
-			f.Insert(ast.InternedTerm("context"), ctx)
+			f.Insert(ast.InternedTerm("context"), ctxTerm)
 			return ast.NewTerm(f)
 		})
 		items = append(items, ast.Item(ast.StringTerm("each"), ast.ArrayTerm(each...)))
 	}
-	rs, err := s.query.Eval(ctx, rego.EvalParsedInput(ast.NewObject(items...)))
+	input := ast.NewObject(items...)
+	out := map[string]any{"dracon": map[string]any{}, "finding": map[string]any{}, "run": map[string]any{}}
+	results := make([]any, len(s.jobs))
+	jobErrs := make([]error, len(s.jobs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(s.jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rs, err := s.jobs[i].query.Eval(ctx, rego.EvalParsedInput(input))
+				if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
+					results[i] = rs[0].Expressions[0].Value
+				}
+				jobErrs[i] = err
+			}
+		}()
+	}
+	for i := range s.jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	var errs []error
-	if err != nil {
-		if !s.HasDracon() {
-			return nil, nil, evalError(err)
+	for i, j := range s.jobs {
+		if err := jobErrs[i]; err != nil {
+			if j.role != "dracon" {
+				return nil, nil, fmt.Errorf("policy %s: %w", j.pkg.name, evalError(err))
+			}
+			// One finding's evaluation failed: evaluate this package a
+			// finding at a time, so the error writes false for that finding
+			// alone, as Dracon did.
+			errs = append(errs, s.isolate(ctx, j.pkg, in)...)
+			continue
 		}
-		// Find the findings whose allow errs; evaluate the rest without
-		// the Dracon packages' batch.
-		return s.evaluateIsolated(ctx, run, in, err)
+		if results[i] != nil {
+			out[j.role].(map[string]any)[j.pkg.name] = results[i]
+		}
 	}
 	d := &Decision{AllowFailure: map[string]bool{}, Policies: s.Policies()}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return d, nil, nil
-	}
-	out, _ := rs[0].Expressions[0].Value.(map[string]any)
-	s.annotate(in, out["dracon"])
+	s.annotate(in, out["dracon"], errs)
 	if err := s.collect(d, in, run, out); err != nil {
 		return nil, nil, err
 	}
 	return d, errs, nil
 }
 
-// evaluateIsolated evaluates the allow policies one finding at a time,
-// so that one finding's error writes false for it alone, then the rest.
-func (s *Set) evaluateIsolated(ctx context.Context, run Run, in batchInput, batchErr error) (*Decision, []error, error) {
+// isolate evaluates one allow policy a finding at a time: a finding whose
+// evaluation fails gets "false", and its error is returned.
+func (s *Set) isolate(ctx context.Context, p *pkg, in batchInput) []error {
 	var errs []error
-	for _, p := range s.pkgs {
-		if !p.allow {
-			continue
+	q := s.perQuery[p.name]
+	key := s.annotationKey(p)
+	for i, is := range in.issues {
+		allowed := false
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(DraconInput(is.GetRawIssue())))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("policy %s on %s finding %s: %w", p.name, in.tools[i], ID(is), evalError(err)))
+		case len(rs) == 1 && len(rs[0].Expressions) == 1:
+			allowed = rs[0].Expressions[0].Value == true
 		}
-		q := s.perQuery[p.name]
-		key := s.annotationKey(p)
-		for i, is := range in.issues {
-			allowed := false
-			rs, err := q.Eval(ctx, rego.EvalParsedInput(DraconInput(is.GetRawIssue())))
-			switch {
-			case err != nil:
-				errs = append(errs, fmt.Errorf("policy %s on %s finding %s: %w", p.name, in.tools[i], ID(is), evalError(err)))
-			case len(rs) == 1 && len(rs[0].Expressions) == 1:
-				allowed = rs[0].Expressions[0].Value == true
-			}
-			setAnnotation(is, key, allowed)
-		}
+		setAnnotation(is, key, allowed)
 	}
-	if len(errs) == 0 {
-		return nil, nil, evalError(batchErr)
-	}
-	// The rest of the batch, without Dracon's packages.
-	rest := *s
-	rest.pkgs = nil
-	for _, p := range s.pkgs {
-		if p.deny || p.warn || p.allowF {
-			q := *p
-			q.allow = false
-			rest.pkgs = append(rest.pkgs, &q)
-		}
-	}
-	if len(rest.pkgs) == 0 {
-		return &Decision{AllowFailure: map[string]bool{}, Policies: s.Policies()}, errs, nil
-	}
-	batch, err := ast.ParseModuleWithOpts("dracon-batch.rego", rest.batchModule(), ast.ParserOptions{RegoVersion: ast.RegoV1})
-	if err != nil {
-		return nil, errs, err
-	}
-	mods := map[string]*ast.Module{}
-	for n, m := range s.compiler.Modules {
-		if n != "dracon-batch.rego" {
-			mods[n] = m
-		}
-	}
-	mods["dracon-batch.rego"] = batch
-	c := ast.NewCompiler()
-	if c.Compile(mods); c.Failed() {
-		return nil, errs, c.Errors
-	}
-	rest.compiler = c
-	rest.query, err = rego.New(rego.Compiler(c), rego.Store(inmem.NewFromObjectWithOpts(s.data, inmem.OptRoundTripOnWrite(false))),
-		rego.Query("data."+batchPackage)).PrepareForEval(ctx)
-	if err != nil {
-		return nil, errs, err
-	}
-	d, _, err := rest.Evaluate(ctx, run)
-	if d != nil {
-		d.Policies = s.Policies()
-	}
-	return d, errs, err
+	return errs
 }
 
 func (s *Set) annotationKey(p *pkg) string {
@@ -370,13 +379,16 @@ func setAnnotation(is *v1.EnrichedIssue, key string, allowed bool) {
 	is.Annotations[key] = fmt.Sprint(allowed)
 }
 
-func (s *Set) annotate(in batchInput, v any) {
+func (s *Set) annotate(in batchInput, v any, _ []error) {
 	byPkg, _ := v.(map[string]any)
 	for _, p := range s.pkgs {
 		if !p.allow {
 			continue
 		}
-		vals, _ := byPkg[p.name].([]any)
+		vals, ok := byPkg[p.name].([]any)
+		if !ok {
+			continue // evaluated a finding at a time (isolate)
+		}
 		key := s.annotationKey(p)
 		for i, is := range in.issues {
 			setAnnotation(is, key, i < len(vals) && vals[i] == true)
