@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"tools":    {"list, install and check scanners (list | install [NAME...] | doctor)", runTools},
 		"findings": {"list, show and triage the findings store's findings (list | show ID | triage ID)", runFindings},
 		"store":    {"manage the findings store (import --from-dracon DSN)", runStore},
+		"action":   {actionSummary, runAction},
 		"policy":   {"test, evaluate and format Rego policies (test PATH... | eval --input RUN | fmt PATH...)", runPolicy},
 		"gitlab":   {"post the run's merge request note on GitLab (note --summary summary.json)", runGitLab},
 		"version":  {"print Dracon's version", runVersion},
