@@ -52,13 +52,18 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 	}
 	// A pull or merge request's target branch: what its findings are new
 	// against (internal/enrichers/baseline).
-	if e := getenv("GITHUB_EVENT_NAME"); e == "pull_request" || e == "pull_request_target" {
+	switch getenv("GITHUB_EVENT_NAME") {
+	case "pull_request", "pull_request_target":
 		set("base_ref", baseline.NormalizeRef(getenv("GITHUB_BASE_REF")))
+	case "merge_group":
+		// A merge queue's check of a change: gated as the pull request it
+		// is, against the branch it merges into.
+		set("base_ref", baseline.NormalizeRef(githubEvent(getenv("GITHUB_EVENT_PATH")).MergeGroup.BaseRef))
 	}
 	set("base_ref", baseline.NormalizeRef(getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")))
 	// The repository's default branch: the one whose scans say what is
 	// fixed (internal/enrichers/dedup).
-	set("default_branch", getenv("CI_DEFAULT_BRANCH"), githubDefaultBranch(getenv("GITHUB_EVENT_PATH")),
+	set("default_branch", getenv("CI_DEFAULT_BRANCH"), githubEvent(getenv("GITHUB_EVENT_PATH")).Repository.DefaultBranch,
 		strings.TrimPrefix(git(src, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"), "refs/remotes/origin/"))
 	return &v1.ScanInfo{
 		ScanUuid:      uuid.NewString(),
@@ -67,25 +72,25 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 	}
 }
 
-// githubDefaultBranch reads repository.default_branch from the event
-// payload GitHub Actions writes for every workflow run.
-func githubDefaultBranch(eventPath string) string {
+// githubEvent reads what Dracon uses of the event payload GitHub Actions
+// writes for every workflow run; a missing or unreadable one is empty.
+func githubEvent(eventPath string) (ev struct {
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+	MergeGroup struct {
+		BaseRef string `json:"base_ref"`
+	} `json:"merge_group"`
+}) {
 	if eventPath == "" {
-		return ""
+		return ev
 	}
 	b, err := os.ReadFile(eventPath)
 	if err != nil {
-		return ""
+		return ev
 	}
-	var ev struct {
-		Repository struct {
-			DefaultBranch string `json:"default_branch"`
-		} `json:"repository"`
-	}
-	if json.Unmarshal(b, &ev) != nil {
-		return ""
-	}
-	return ev.Repository.DefaultBranch
+	_ = json.Unmarshal(b, &ev)
+	return ev
 }
 
 func refFromGitLab(getenv func(string) string) string {

@@ -24,7 +24,7 @@ import (
 
 // Events, as the context's "event" says them whatever the CI called them.
 const (
-	EventPullRequest = "pull_request" // GitHub pull_request(_target), GitLab merge_request_event
+	EventPullRequest = "pull_request" // GitHub pull_request(_target) and merge_group, GitLab merge_request_event
 	EventPush        = "push"
 	EventSchedule    = "schedule"
 	EventRelease     = "release" // GitHub release; dracon gate --context release
@@ -53,7 +53,7 @@ type Context struct {
 // GitLab's CI_PIPELINE_SOURCE) and the ref to one of the Event constants.
 func NormalizeEvent(event, ref string) string {
 	switch event {
-	case "pull_request", "pull_request_target", "merge_request_event", "external_pull_request_event":
+	case "pull_request", "pull_request_target", "merge_request_event", "external_pull_request_event", "merge_group":
 		return EventPullRequest
 	case "schedule":
 		return EventSchedule

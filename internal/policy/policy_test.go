@@ -292,6 +292,7 @@ func TestNormalizeEvent(t *testing.T) {
 		{"pull_request", "refs/pull/7/merge", EventPullRequest},
 		{"pull_request_target", "refs/heads/main", EventPullRequest},
 		{"merge_request_event", "", EventPullRequest},
+		{"merge_group", "refs/heads/gh-readonly-queue/main/pr-7-abc", EventPullRequest},
 		{"push", "refs/heads/main", EventPush},
 		{"push", "refs/tags/v1.2.0", EventTag},
 		{"schedule", "refs/heads/main", EventSchedule},
