@@ -30,6 +30,7 @@ demo: build
 
 tools: build
 	./$(BIN) tools install $(TEST_TOOLS)
+	d="$${DRACON_TOOLS_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dracon/tools}/gitlab-ci-local/4.73.0"; test -x "$$d/node_modules/.bin/gitlab-ci-local" || npm install --prefix "$$d" --no-audit --no-fund gitlab-ci-local@4.73.0
 	@d="$${DRACON_TOOLS_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dracon/tools}/act/$(ACT_VERSION)"; test -x "$$d/act" || { echo "act $(ACT_VERSION): building github.com/nektos/act"; GOBIN="$$d" $(GO) install github.com/nektos/act@$(ACT_VERSION); }
 
 test: tools
