@@ -493,7 +493,7 @@ func violation(p *pkg, kind string, m any, refs *refIndex) (Violation, error) {
 		}
 		for _, id := range ids {
 			s, _ := id.(string)
-			if ref, ok := refs.byID[s]; ok {
+			if ref, ok := refs.byIDRef(s); ok {
 				v.Findings = append(v.Findings, ref)
 			} else {
 				v.Findings = append(v.Findings, FindingRef{ID: s})
@@ -505,22 +505,32 @@ func violation(p *pkg, kind string, m any, refs *refIndex) (Violation, error) {
 	return v, nil
 }
 
-// refIndex finds a finding's reference by id.
+// refIndex finds a finding's reference by id. References are made only
+// for the findings a violation names, a few of a run's many.
 type refIndex struct {
 	in   batchInput
 	ctx  Context
-	byID map[string]FindingRef
+	byID map[string]int
 }
 
 func newRefIndex(in batchInput, c Context) *refIndex {
-	r := &refIndex{in: in, ctx: c, byID: make(map[string]FindingRef, len(in.issues))}
+	r := &refIndex{in: in, ctx: c, byID: make(map[string]int, len(in.issues))}
 	for i, is := range in.issues {
 		if is.GetDuplicateOf() != "" {
 			continue
 		}
-		r.byID[ID(is)] = r.of(i)
+		r.byID[ID(is)] = i
 	}
 	return r
+}
+
+// byIDRef is the reference of the finding with id, if the run has it.
+func (r *refIndex) byIDRef(id string) (FindingRef, bool) {
+	i, ok := r.byID[id]
+	if !ok {
+		return FindingRef{}, false
+	}
+	return r.of(i), true
 }
 
 func (r *refIndex) of(i int) FindingRef {
