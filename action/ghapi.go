@@ -69,3 +69,13 @@ func (g ghapiClient) PostReviewComments(ctx context.Context, owner, repo string,
 	}
 	return out, err
 }
+
+func (g ghapiClient) PostCheckRun(ctx context.Context, c CheckRun) (CheckRunResult, error) {
+	anns := make([]ghapi.Annotation, len(c.Annotations))
+	for i, a := range c.Annotations {
+		anns[i] = ghapi.Annotation{Path: a.Path, StartLine: a.StartLine, EndLine: a.EndLine, Level: a.Level, Title: a.Title, Message: a.Message}
+	}
+	res, err := ghapi.PostCheckRunWithAnnotations(ctx, g.c, ghapi.CheckRun{Owner: c.Owner, Repo: c.Repo, HeadSHA: c.HeadSHA, Name: c.Name,
+		Conclusion: c.Conclusion, Title: c.Title, Summary: c.Summary, DetailsURL: c.DetailsURL, ExternalID: c.ExternalID, Annotations: anns})
+	return CheckRunResult{ID: res.ID, URL: res.URL, Annotations: res.Annotations}, err
+}

@@ -18,6 +18,31 @@ type GitHub interface {
 	// PostReviewComments posts inline comments on pull request pr's diff
 	// at commit, not repeating those already there.
 	PostReviewComments(ctx context.Context, owner, repo string, pr int, commit string, comments []InlineComment) (ReviewOutcome, error)
+	// PostCheckRun posts a completed check run with its annotations.
+	PostCheckRun(ctx context.Context, c CheckRun) (CheckRunResult, error)
+}
+
+// CheckRun is the dracon/scan check run.
+type CheckRun struct {
+	Owner, Repo, HeadSHA, Name string
+	Conclusion, Title, Summary string
+	DetailsURL, ExternalID     string
+	Annotations                []CheckAnnotation
+}
+
+// CheckAnnotation is one finding on a check run.
+type CheckAnnotation struct {
+	Path               string
+	StartLine, EndLine int
+	Level              string // notice, warning or failure
+	Title, Message     string
+}
+
+// CheckRunResult is the check run posted.
+type CheckRunResult struct {
+	ID          int64
+	URL         string
+	Annotations int
 }
 
 // NewGitHub makes the client for a token and an API URL

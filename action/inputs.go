@@ -26,6 +26,7 @@ type Inputs struct {
 	Category                string // "" is DefaultCategory's
 	Matrix                  string // toJSON(matrix), for the default category
 	PRComment               string // off, summary or inline
+	CheckRun                bool   // post the dracon/scan check run with the findings as annotations
 	Annotations             int    // the most annotations of findings
 	Token                   string
 	Store                   string // a SQLite path or a postgres:// DSN; "" keeps the default
@@ -107,6 +108,7 @@ func ReadInputs(getenv func(string) string) (Inputs, error) {
 	wait := oneOf(get("wait-for-processing"), "true", []string{"true", "false"}, func(v string) { bad("wait-for-processing", "%q: want true or false", v) })
 	in.WaitForProcessing = wait == "true"
 	in.PRComment = oneOf(get("pr-comment"), CommentOff, []string{CommentOff, CommentSummary, CommentInline}, func(v string) { bad("pr-comment", "%q: want off, summary or inline", v) })
+	in.CheckRun = oneOf(get("check-run"), "false", []string{"true", "false"}, func(v string) { bad("check-run", "%q: want true or false", v) }) == "true"
 	in.Mode = oneOf(get("mode"), ModeScan, []string{ModeScan, ModeReleaseGate}, func(v string) { bad("mode", "%q: want scan or release-gate", v) })
 	in.Annotations = DefaultAnnotations
 	if a := get("annotations"); a != "" {

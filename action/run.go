@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	draconv1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"io"
 	"net/url"
 	"os"
@@ -255,6 +256,7 @@ func (a *run) scan(ctx context.Context) int {
 		_ = a.files.setOutput("sarif-id", "")
 	}
 	notes = append(notes, a.feedback(ctx, r)...)
+	notes = append(notes, a.checkRun(ctx, r)...)
 	if len(notes) > 0 {
 		a.appendNotes(notes)
 	}
@@ -886,4 +888,83 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// checkRunName is the check run check-run posts.
+const checkRunName = "dracon/scan"
+
+// checkRun posts the dracon/scan check run when the check-run input asks:
+// the verdict as its conclusion, every finding with a location as an
+// annotation, new ones first. A failure to post is a warning, never the
+// step's failure.
+func (a *run) checkRun(ctx context.Context, r *Report) []string {
+	if !a.in.CheckRun {
+		return nil
+	}
+	skip := func(why string) []string {
+		a.note.message(LevelNotice, "Dracon: no check run", why)
+		return []string{"No check run: " + why}
+	}
+	if a.in.Token == "" {
+		return skip("no token (the token input is empty)")
+	}
+	if a.ev.ForkPR() {
+		return skip("a fork's pull request has a read-only token")
+	}
+	owner, name, ok := a.repo(r)
+	if !ok {
+		return skip("no repository (GITHUB_REPOSITORY)")
+	}
+	if r.Commit == "" {
+		return skip("no commit to post it on")
+	}
+	gh, err := a.github()
+	if err != nil {
+		return skip(err.Error())
+	}
+	conclusion, title := "success", "Dracon: passed"
+	if r.Summary != nil && r.Summary.Verdict != "passed" {
+		conclusion, title = "failure", "Dracon: failed"
+	}
+	var body strings.Builder
+	if r.Summary != nil {
+		fmt.Fprintf(&body, "%d findings (%d new, %d suppressed).\n", r.Summary.Counts.Total, r.Summary.Counts.New, r.Summary.Counts.Suppressed)
+		for _, reason := range r.Summary.Reasons {
+			fmt.Fprintf(&body, "\n- %s", inline(reason))
+		}
+	}
+	var anns []CheckAnnotation
+	for _, f := range r.Findings {
+		if f.Path == "" || f.Start <= 0 || strings.Contains(f.Path, "://") {
+			continue
+		}
+		level := "notice"
+		switch {
+		case f.Gate == "deny" || f.Severity >= draconv1.Severity_SEVERITY_HIGH:
+			level = "failure"
+		case f.Severity == draconv1.Severity_SEVERITY_MEDIUM:
+			level = "warning"
+		}
+		end := f.End
+		if end < f.Start {
+			end = f.Start
+		}
+		anns = append(anns, CheckAnnotation{Path: f.Path, StartLine: f.Start, EndLine: end, Level: level,
+			Title: fmt.Sprintf("%s %s %s (%s)", SeverityWord(f.Severity), f.Tool, f.Rule, f.Status()), Message: cut(oneLine(f.Title+" "+f.Message), 1000)})
+	}
+	res, err := gh.PostCheckRun(ctx, CheckRun{Owner: owner, Repo: name, HeadSHA: r.Commit, Name: checkRunName, Conclusion: conclusion,
+		Title: title, Summary: body.String(), DetailsURL: r.RunURL, ExternalID: scanID(r), Annotations: anns})
+	if err != nil {
+		a.note.message(LevelWarning, "Dracon: check run failed", err.Error())
+		return []string{"Check run failed: " + err.Error()}
+	}
+	fmt.Fprintf(a.log, "dracon: posted the %s check run (%s) with %s\n", checkRunName, conclusion, plural(res.Annotations, "annotation"))
+	return []string{fmt.Sprintf("Check run [%s](%s): %s, %s", checkRunName, res.URL, conclusion, plural(res.Annotations, "annotation"))}
+}
+
+func scanID(r *Report) string {
+	if r.Summary == nil {
+		return ""
+	}
+	return r.Summary.ScanID
 }

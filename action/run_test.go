@@ -28,6 +28,14 @@ type fakeGitHub struct {
 	commit    string
 	uploadErr error
 	status    ProcessingStatus
+	checkRuns []CheckRun
+}
+
+func (f *fakeGitHub) PostCheckRun(_ context.Context, c CheckRun) (CheckRunResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checkRuns = append(f.checkRuns, c)
+	return CheckRunResult{ID: 7, URL: "https://github.com/" + c.Owner + "/" + c.Repo + "/runs/7", Annotations: len(c.Annotations)}, nil
 }
 
 func (f *fakeGitHub) UploadSARIF(_ context.Context, r Upload) (UploadReceipt, error) {
@@ -500,5 +508,35 @@ func TestRunScanError(t *testing.T) {
 	md, _ := os.ReadFile(e.summaryMD)
 	if !strings.HasPrefix(string(md), "## ❌ Dracon: the scan failed (exit 2)") || !strings.Contains(string(md), "bad.rego") {
 		t.Errorf("summary: %s", md)
+	}
+}
+
+// TestRunCheckRun: check-run: true posts dracon/scan on the pull
+// request's head, failed with the gate, each located finding an
+// annotation (the API batches them 50 a request: internal/ghapi).
+func TestRunCheckRun(t *testing.T) {
+	e := newActionEnv(t, EventPullRequest, prPayload(42, "acme/payments"))
+	gh := &fakeGitHub{}
+	code, log := runAction(t, e, gh, map[string]string{"INPUT_CHECK_RUN": "true"})
+	if code != 1 {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	if len(gh.checkRuns) != 1 {
+		t.Fatalf("%d check runs\n%s", len(gh.checkRuns), log)
+	}
+	c := gh.checkRuns[0]
+	if c.Name != "dracon/scan" || c.Conclusion != "failure" || c.HeadSHA != e.headSHA || c.Owner != "acme" || c.Repo != "payments" ||
+		len(c.Annotations) != 2 || c.Annotations[0].Path != "app.py" || c.Annotations[0].Level != "failure" || c.ExternalID == "" {
+		t.Errorf("check run %+v", c)
+	}
+	if !strings.Contains(log, "posted the dracon/scan check run (failure) with 2 annotations") {
+		t.Errorf("log:\n%s", log)
+	}
+	// Off by default.
+	gh2 := &fakeGitHub{}
+	e2 := newActionEnv(t, EventPullRequest, prPayload(42, "acme/payments"))
+	runAction(t, e2, gh2, nil)
+	if len(gh2.checkRuns) != 0 {
+		t.Errorf("a check run without check-run: true")
 	}
 }
