@@ -278,7 +278,7 @@ func flatten(results []*v1.EnrichedLaunchToolResponse) batchInput {
 // Dracon did; an error of a deny rule is the run's error (fail closed).
 func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error) {
 	in := flatten(run.Results)
-	defer holdCollector(len(in.issues))()
+	defer holdCollector()()
 	items := []item{ast.Item(ast.StringTerm("run"), ast.NewTerm(RunInput(run)))}
 	if s.HasDracon() {
 		raws := buildAll(len(in.issues), run.Context, func(_ *builder, i int) *ast.Term { return ast.NewTerm(DraconInput(in.issues[i].GetRawIssue())) })

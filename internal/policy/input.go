@@ -517,17 +517,18 @@ func buildAll(n int, c Context, build func(b *builder, i int) *ast.Term) []*ast.
 }
 
 // holdCollector holds the garbage collector off until the returned func
-// is called, as long as the heap grows by no more than the input of n
-// findings needs (about 3 KB each) and 512 MiB; past that it collects as
-// usual. The input lives as long as the evaluation and the garbage is
-// small beside it: collecting while it runs would mostly walk the input,
-// over and over (for 100,000 findings, a fifth of the time). The bound
-// keeps earlier stages' garbage from piling up meanwhile.
-func holdCollector(n int) func() {
+// is called, as long as the heap grows by less than a GiB; past that it
+// collects as usual. The input lives as long as the evaluation and the
+// garbage is small beside it: collecting while it runs would mostly walk
+// the input, over and over (for 100,000 findings, a quarter of the time).
+// The price is memory: a whole run's earlier garbage waits too (a run of
+// 100,000 findings peaks about 200 MB higher; README, Performance). A
+// bound by the input's size instead measured slower: the collector ran.
+func holdCollector() func() {
 	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(heap) // unlike ReadMemStats, it does not stop the world
 	limit := debug.SetMemoryLimit(-1)
-	debug.SetMemoryLimit(min(limit, int64(heap[0].Value.Uint64())+int64(n)*3<<10+512<<20))
+	debug.SetMemoryLimit(min(limit, int64(heap[0].Value.Uint64())+1<<30))
 	percent := debug.SetGCPercent(-1)
 	return func() {
 		debug.SetGCPercent(percent)
