@@ -97,6 +97,11 @@ func PreparePolicy(ctx context.Context, o PolicyOptions) (*Policy, error) {
 				}
 				pc, gate, enabled = base.Policy, base.Gate, base.Enrichers.Policy
 			}
+		} else {
+			// No git checkout: no target branch to read from. Say so, and
+			// say it in the summary's revision.
+			out.Revision = "working tree (not a git checkout: the target branch's policy could not be read)"
+			fmt.Fprintln(log, "dracon: this pull request's source is not a git checkout: its policies are read as they are, not from the target branch")
 		}
 	}
 	out.Gate, out.Enabled = gate, enabled

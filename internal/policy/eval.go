@@ -321,6 +321,9 @@ func (s *Set) Evaluate(ctx context.Context, run Run) (*Decision, []error, error)
 	}
 	close(next)
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("policy: %w", err)
+	}
 	var errs []error
 	for i, j := range s.jobs {
 		if err := jobErrs[i]; err != nil {
