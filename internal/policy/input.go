@@ -482,13 +482,6 @@ func num(k string, v int) item {
 	return item{ast.InternedTerm(k), ast.InternedTerm(v)}
 }
 func boolean(k string, v bool) item { return item{ast.InternedTerm(k), ast.InternedTerm(v)} }
-func strs(k string, v []string) item {
-	t := make([]*ast.Term, len(v))
-	for i, s := range v {
-		t[i] = term(s)
-	}
-	return item{ast.InternedTerm(k), ast.ArrayTerm(t...)}
-}
 func obj(items ...item) *ast.Term { return ast.NewTerm(ast.NewObject(items...)) }
 
 // item is one key and value of an object.
