@@ -482,7 +482,7 @@ func num(k string, v int) item {
 	return item{ast.InternedTerm(k), ast.InternedTerm(v)}
 }
 func boolean(k string, v bool) item { return item{ast.InternedTerm(k), ast.InternedTerm(v)} }
-func obj(items ...item) *ast.Term { return ast.NewTerm(ast.NewObject(items...)) }
+func obj(items ...item) *ast.Term   { return ast.NewTerm(ast.NewObject(items...)) }
 
 // item is one key and value of an object.
 type item = [2]*ast.Term
