@@ -198,3 +198,27 @@ func TestPolicyEval(t *testing.T) {
 		t.Errorf("missing input: exit %d %s", code, stderr)
 	}
 }
+
+// TestRunProducersFlag: --producers runs exactly the named producers (an
+// alias works), keeping each one's config; an unknown name is a usage error.
+func TestRunProducersFlag(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(producertest.CorpusDir(t), "sarif-wild", "gosec_aws-ssm_gosec.sarif")
+	cfg := filepath.Join(dir, "dracon.yaml")
+	os.WriteFile(cfg, []byte("producers:\n  sarif:\n    paths: ["+report+"]\n  bandit: {}\n"), 0o644)
+	env := map[string]string{"DRACON_STORE": filepath.Join(dir, "findings.db")}
+	code, _, stderr := draconEnv(t, env, "run", "--config", cfg, "--source", dir, "--out", dir, "--run-dir", filepath.Join(dir, "runs"),
+		"--format", "none", "--producers", "sarif")
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, stderr)
+	}
+	var s summary.Summary
+	json.Unmarshal(b, &s)
+	if len(s.Producers) != 1 || s.Producers[0].Name != "sarif" || s.Producers[0].Findings != 6 {
+		t.Errorf("producers %+v\n%s", s.Producers, stderr)
+	}
+	if code, _, stderr := draconEnv(t, env, "run", "--config", cfg, "--source", dir, "--producers", "nosuchscanner"); code != 2 || !strings.Contains(stderr, "--producers") {
+		t.Errorf("unknown producer: exit %d %s", code, stderr)
+	}
+}

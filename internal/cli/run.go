@@ -12,6 +12,7 @@ import (
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/gitdiff"
 	"github.com/draconsec/dracon/internal/pipeline"
+	"github.com/draconsec/dracon/internal/producers/registry"
 )
 
 type runOptions struct {
@@ -21,6 +22,7 @@ type runOptions struct {
 	baselineRef, baselineFile, diffFilter       string
 	diffBase                                    string
 	policies                                    multiFlag
+	producers                                   string
 }
 
 // multiFlag is a repeatable string flag.
@@ -44,6 +46,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.baselineFile, "baseline", "", "new against this SARIF file or findings JSON (--format json) an earlier run wrote, instead of the store (overrides baseline.file)")
 	fs.StringVar(&o.diffFilter, "diff-filter", "", "only findings on what the change touched count: added, diff_context, file or nofilter (overrides baseline.diff_filter)")
 	fs.StringVar(&o.diffBase, "diff-base", "", "revision the change is diffed from (default: the merge base of the target branch and HEAD; overrides baseline.diff_base)")
+	fs.StringVar(&o.producers, "producers", "", "run these producers, comma-separated (names or aliases; replaces the config's list and auto-detection, keeping each one's config)")
 	fs.Var(&o.policies, "policy", "a Rego policy: a .rego file, a folder, an OPA bundle (.tar.gz) or builtin:default (repeatable; replaces policy.paths)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -67,6 +70,11 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	}
 	if err := o.applyBaseline(cfg); err != nil {
 		return usageError(env, err)
+	}
+	if o.producers != "" {
+		if err := selectProducers(cfg, o.producers); err != nil {
+			return usageError(env, fmt.Errorf("--producers: %w", err))
+		}
 	}
 	if o.format != "" {
 		switch o.format {
@@ -154,5 +162,33 @@ func (o runOptions) applyBaseline(cfg *config.Config) error {
 	if o.diffBase != "" {
 		cfg.Baseline.DiffBase = o.diffBase
 	}
+	return nil
+}
+
+// selectProducers makes the config run exactly the named producers, each
+// with its config when it has one.
+func selectProducers(cfg *config.Config, list string) error {
+	chosen := map[string]*config.Producer{}
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		p, err := registry.Lookup(n)
+		if err != nil {
+			return err
+		}
+		pc := cfg.Producers[p.Name]
+		if pc == nil {
+			pc = &config.Producer{}
+		}
+		on := true
+		pc.Enabled = &on
+		chosen[p.Name] = pc
+	}
+	if len(chosen) == 0 {
+		return errors.New("no producer named")
+	}
+	cfg.Producers = chosen
 	return nil
 }
