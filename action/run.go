@@ -826,21 +826,7 @@ func readSummary(path string) (*summary.Summary, error) {
 // loadConfig reads the config input, else dracon.yaml in the source
 // folder or the working folder, else the defaults, as dracon run does.
 func loadConfig(path, source string) (*config.Config, string, error) {
-	names := pipeline.ConfigNames()
-	if path != "" {
-		c, err := config.Load(path, names)
-		return c, path, err
-	}
-	for _, p := range []string{filepath.Join(source, "dracon.yaml"), "dracon.yaml"} {
-		if _, err := os.Stat(p); err == nil {
-			c, err := config.Load(p, names)
-			return c, p, err
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, "", err
-		}
-	}
-	c, err := config.Parse(nil, names)
-	return c, "", err
+	return pipeline.LoadConfig(path, source)
 }
 
 // overlay is getenv with some variables set.

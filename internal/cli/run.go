@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -117,24 +116,9 @@ func runRun(ctx context.Context, env Env, args []string) int {
 }
 
 // loadConfig reads --config, else dracon.yaml in the source folder or the
-// working folder; with none, it returns the defaults (auto-detection).
-// It returns the path it read ("" for none).
+// working folder (pipeline.LoadConfig).
 func loadConfig(path, source string) (*config.Config, string, error) {
-	names := pipeline.ConfigNames()
-	if path != "" {
-		c, err := config.Load(path, names)
-		return c, path, err
-	}
-	for _, p := range []string{filepath.Join(source, "dracon.yaml"), "dracon.yaml"} {
-		if _, err := os.Stat(p); err == nil {
-			c, err := config.Load(p, names)
-			return c, p, err
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, "", err
-		}
-	}
-	c, err := config.Parse(nil, names)
-	return c, "", err
+	return pipeline.LoadConfig(path, source)
 }
 
 // applyBaseline puts the baseline flags over the config's baseline block.

@@ -159,20 +159,23 @@ func statusOf(resp *github.Response) int {
 	return 0
 }
 
-// describe turns go-github's error for r into an *Error.
-func describe(r request, resp *github.Response, err error) *Error {
-	e := &Error{Op: r.op, Owner: r.owner, Repo: r.repo, Method: r.method, Path: "/" + r.path, StatusCode: statusOf(resp), Err: err}
+// Message is what GitHub said in go-github's error: the message of a
+// rate limit or an error response, with an error response's field
+// details; with no answer from GitHub (or one that was not JSON), the
+// transport's error, which names the URL and no credentials (the token
+// is a header). internal/githubcheck says its errors with it too.
+func Message(err error) string {
 	var er *github.ErrorResponse
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
+	msg := ""
 	switch {
 	case errors.As(err, &rl):
-		e.Message = rl.Message
-		e.Hint = "rate limit exhausted until " + rl.Rate.Reset.UTC().Format(time.RFC3339)
+		msg = rl.Message
 	case errors.As(err, &ab):
-		e.Message = ab.Message // the hint below says what it is; the pacer, how long GitHub asks to wait
+		msg = ab.Message
 	case errors.As(err, &er):
-		e.Message = er.Message
+		msg = er.Message
 		var details []string
 		for _, fe := range er.Errors {
 			switch {
@@ -183,17 +186,27 @@ func describe(r request, resp *github.Response, err error) *Error {
 			}
 		}
 		if len(details) > 0 {
-			e.Message += ": " + strings.Join(details, "; ")
+			msg += ": " + strings.Join(details, "; ")
 		}
 	default:
-		// No answer from GitHub (or one that was not JSON): the transport's
-		// error names the URL, which holds no credentials (the token is a
-		// header).
-		e.Message = err.Error()
+		msg = err.Error()
 	}
-	if e.Message == "" {
-		e.Message = "no message"
+	if msg == "" {
+		msg = "no message"
 	}
+	return msg
+}
+
+// describe turns go-github's error for r into an *Error.
+func describe(r request, resp *github.Response, err error) *Error {
+	e := &Error{Op: r.op, Owner: r.owner, Repo: r.repo, Method: r.method, Path: "/" + r.path, StatusCode: statusOf(resp), Err: err}
+	e.Message = Message(err)
+	var rl *github.RateLimitError
+	if errors.As(err, &rl) {
+		e.Hint = "rate limit exhausted until " + rl.Rate.Reset.UTC().Format(time.RFC3339)
+	}
+	// A secondary rate limit: the hint below says what it is; the pacer,
+	// how long GitHub asks to wait.
 	e.Hint = joinHint(e.Hint, hint(r.kind, e.StatusCode, e.Message))
 	return e
 }

@@ -162,7 +162,7 @@ func PostReviewComments(ctx context.Context, c *github.Client, owner, repo strin
 	if pr <= 0 {
 		ps = append(ps, fmt.Sprintf("pull request number %d", pr))
 	}
-	todo := make([]ReviewComment, 0, len(comments))
+	pending := make([]ReviewComment, 0, len(comments))
 	for i, cm := range comments {
 		cm.Side = strings.ToUpper(strings.TrimSpace(cm.Side))
 		if cm.Side == "" {
@@ -179,13 +179,13 @@ func PostReviewComments(ctx context.Context, c *github.Client, owner, repo strin
 			ps = append(ps, fmt.Sprintf("comment %d on %s:%d: no body", i, cm.Path, cm.Line))
 		}
 		cm.Body = cut(cm.Body, MaxCommentChars, charsUnit, "comment")
-		todo = append(todo, cm)
+		pending = append(pending, cm)
 	}
 	if err := problems(op, owner, repo, ps...); err != nil {
 		return ReviewResult{}, err
 	}
 	var res ReviewResult
-	if len(todo) == 0 {
+	if len(pending) == 0 {
 		return res, nil
 	}
 	commitSHA = strings.ToLower(commitSHA)
@@ -206,7 +206,7 @@ func PostReviewComments(ctx context.Context, c *github.Client, owner, repo strin
 			return res, get.fail(fmt.Sprintf("commit %s is the pull request's merge commit, not its head %s", commitSHA, head),
 				"pass github.event.pull_request.head.sha, not GITHUB_SHA")
 		}
-		for _, cm := range todo {
+		for _, cm := range pending {
 			res.Skipped = append(res.Skipped, SkippedComment{cm, HeadMoved})
 		}
 		return res, fmt.Errorf("github: %s on %s/%s: pull request #%d: %w: its head is %s, the scan's commit %s (hint: a run for the new head comments)",
@@ -269,7 +269,7 @@ func PostReviewComments(ctx context.Context, c *github.Client, owner, repo strin
 
 	var post []ReviewComment
 	thisRun := map[string]bool{}
-	for _, cm := range todo {
+	for _, cm := range pending {
 		key := dedupeKey(cm.Path, cm.Side, cm.Line, cm.Body)
 		d, inPR := files[cm.Path]
 		reason := ""

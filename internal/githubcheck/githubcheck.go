@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/draconsec/dracon/internal/ghapi"
 	"github.com/google/go-github/v60/github"
 )
 
@@ -204,40 +205,17 @@ func statusOf(resp *github.Response) int {
 
 func describe(r Run, resp *github.Response, err error) error {
 	e := &Error{Name: r.name(), Owner: r.Owner, Repo: r.Repo, StatusCode: statusOf(resp), Err: err}
-	var er *github.ErrorResponse
+	e.Message = ghapi.Message(err)
 	var rl *github.RateLimitError
 	var ab *github.AbuseRateLimitError
 	switch {
 	case errors.As(err, &rl):
-		e.Message = rl.Message
 		e.Hint = "rate limit exhausted until " + rl.Rate.Reset.UTC().Format(time.RFC3339)
 	case errors.As(err, &ab):
-		e.Message = ab.Message
 		e.Hint = "secondary rate limit"
 		if ab.RetryAfter != nil {
 			e.Hint += fmt.Sprintf(": retry after %s", *ab.RetryAfter)
 		}
-	case errors.As(err, &er):
-		e.Message = er.Message
-		var details []string
-		for _, fe := range er.Errors {
-			switch {
-			case fe.Message != "":
-				details = append(details, fe.Message)
-			case fe.Field != "":
-				details = append(details, fe.Field+" "+fe.Code)
-			}
-		}
-		if len(details) > 0 {
-			e.Message += ": " + strings.Join(details, "; ")
-		}
-	default:
-		// No answer from GitHub (or one that was not JSON): the transport's
-		// error names the URL, which NewClient keeps free of credentials.
-		e.Message = err.Error()
-	}
-	if e.Message == "" {
-		e.Message = "no message"
 	}
 	e.Hint = joinHint(e.Hint, hint(e.StatusCode, e.Message))
 	return e

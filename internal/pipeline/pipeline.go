@@ -414,6 +414,27 @@ func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []
 
 func on(b *bool) bool { return b == nil || *b }
 
+// LoadConfig reads the config file at path, else dracon.yaml in the
+// source folder or the working folder; with none, the defaults
+// (auto-detection). It returns the path it read ("" for none).
+func LoadConfig(path, source string) (*config.Config, string, error) {
+	names := ConfigNames()
+	if path != "" {
+		c, err := config.Load(path, names)
+		return c, path, err
+	}
+	for _, p := range []string{filepath.Join(source, "dracon.yaml"), "dracon.yaml"} {
+		if _, err := os.Stat(p); err == nil {
+			c, err := config.Load(p, names)
+			return c, p, err
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, "", err
+		}
+	}
+	c, err := config.Parse(nil, names)
+	return c, "", err
+}
+
 // ConfigNames tells config validation which producer names exist.
 func ConfigNames() config.Names {
 	return config.Names{
