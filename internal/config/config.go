@@ -147,6 +147,17 @@ type Consumers struct {
 	SARIF  SARIF  `yaml:"sarif"`
 	Stdout Stdout `yaml:"stdout"`
 	GitLab GitLab `yaml:"gitlab"`
+
+	// The consumers that send findings elsewhere (consumers.go): each
+	// runs when its block is present.
+	Jira            *Jira            `yaml:"jira"`
+	Slack           *Slack           `yaml:"slack"`
+	Elasticsearch   *Elasticsearch   `yaml:"elasticsearch"`
+	DefectDojo      *DefectDojo      `yaml:"defectdojo"`
+	Phorge          *Phorge          `yaml:"phorge"`
+	DependencyTrack *DependencyTrack `yaml:"dependency_track"`
+	Webhook         *Webhook         `yaml:"webhook"`
+	Report          *Report          `yaml:"report"`
 }
 
 // GitLab configures GitLab's security reports (gl-*-report.json).
@@ -171,7 +182,10 @@ type SARIF struct {
 
 // Stdout configures the findings printed at the end of a run.
 type Stdout struct {
-	Format string `yaml:"format"` // table | json | none
+	// Format: table, json (the enriched results as protojson), dracon-json
+	// (one JSON document per finding per line, in the shape of Dracon's
+	// stdout-json consumer, for log pipelines) or none.
+	Format string `yaml:"format"`
 }
 
 // Gate configures the pass/fail verdict.
@@ -282,7 +296,7 @@ type Names struct {
 var (
 	severities = []string{"", "none", "info", "low", "medium", "high", "critical"}
 	runners    = []string{"", "local"}
-	formats    = []string{"", "table", "json", "none"}
+	formats    = []string{"", "table", "json", "dracon-json", "none"}
 	filters    = []string{"", "added", "diff_context", "file", "nofilter"}
 	// gitlabReports are internal/consumers/gitlab's report names.
 	gitlabReports = []string{"sast", "dependency_scanning", "secret_detection", "container_scanning", "codequality", "cyclonedx"}
@@ -394,7 +408,7 @@ func (c *Config) validate(names Names) error {
 		}
 	}
 	if !oneOf(c.Consumers.Stdout.Format, formats) {
-		add("consumers.stdout.format", "%q is not a format (table, json, none)", c.Consumers.Stdout.Format)
+		add("consumers.stdout.format", "%q is not a format (table, json, dracon-json, none)", c.Consumers.Stdout.Format)
 	}
 	if c.Concurrency < 0 {
 		add("concurrency", "must not be negative")
@@ -424,6 +438,7 @@ func (c *Config) validate(names Names) error {
 			add(fmt.Sprintf("consumers.gitlab.reports[%d]", i), "%q is not a GitLab report (%s)", r, strings.Join(gitlabReports, ", "))
 		}
 	}
+	c.validateConsumers(add)
 	versions := []string{"", "v0", "v1"}
 	if !oneOf(c.Policy.RegoVersion, versions) {
 		add("policy.rego_version", "%q: use v0 or v1", c.Policy.RegoVersion)

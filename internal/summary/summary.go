@@ -46,6 +46,30 @@ type Summary struct {
 	// SARIF says what the SARIF file holds of the findings: all of them,
 	// or, where GitHub's limits applied, what was dropped to fit.
 	SARIF *SARIF `json:"sarif,omitempty"`
+	// Consumers are the publishers' deliveries (Jira, Slack, ...), one
+	// line each; absent when none is configured.
+	Consumers []Consumer `json:"consumers,omitempty"`
+}
+
+// Consumer is what one publisher delivered in the run.
+type Consumer struct {
+	Name string `json:"name"`
+	// Status: ok, failed, or dry_run.
+	Status string `json:"status"`
+	// Findings its filter kept; Filtered, those it left out.
+	Findings int `json:"findings"`
+	Filtered int `json:"filtered"`
+	// Created, Updated and Unchanged count tickets, documents or messages
+	// (per finding, or per run for a publisher that sends one message);
+	// Failed, what could not be delivered.
+	Created   int      `json:"created"`
+	Updated   int      `json:"updated"`
+	Unchanged int      `json:"unchanged"`
+	Failed    int      `json:"failed"`
+	Errors    []string `json:"errors,omitempty"`
+	// AllowFailure: its failure does not fail the run.
+	AllowFailure bool  `json:"allow_failure,omitempty"`
+	DurationMS   int64 `json:"duration_ms"`
 }
 
 // SARIF is the summary's account of the SARIF file.
