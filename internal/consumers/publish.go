@@ -31,8 +31,9 @@ type Run struct {
 	Scan    *v1.ScanInfo
 	Results []*v1.EnrichedLaunchToolResponse
 	// Summary is summary.json as it stands when consumers run: verdict,
-	// reasons, counts, producers, policy. Nil when results are consumed
-	// on their own (dracon consume).
+	// reasons, counts, producers, policy. PublishAll makes sure it is
+	// set; when results are consumed on their own (dracon consume) it
+	// holds what the results say, and Verdict is "" (not decided).
 	Summary *summary.Summary
 	// Fixed are findings the store knew that this scan no longer has.
 	Fixed []Fixed
@@ -72,6 +73,9 @@ type Env struct {
 	Masker *secret.Masker
 	// Version is Dracon's version, for user agents and reports.
 	Version string
+	// Out is the run's output folder: files a consumer writes (a report)
+	// are relative to it.
+	Out string
 	// Transport, when set, is the HTTP transport under the retrying
 	// client (tests count connections with it).
 	Transport http.RoundTripper
@@ -106,6 +110,9 @@ type Outcome = summary.Consumer
 // its own deadline. One failing never stops the others. It returns one
 // outcome per publisher, in the order given.
 func PublishAll(ctx context.Context, run *Run, pubs []Configured, m *secret.Masker) []Outcome {
+	if run.Summary == nil {
+		run.Summary = SummaryOf(run.Scan, run.Results)
+	}
 	all := Flatten(run.Results)
 	out := make([]Outcome, len(pubs))
 	var wg sync.WaitGroup
@@ -282,4 +289,47 @@ func ID(is *v1.EnrichedIssue) string {
 func Errorf(f Finding, format string, args ...any) string {
 	is := f.Issue.GetRawIssue()
 	return fmt.Sprintf("%s %s at %s: %s", f.Tool, is.GetRuleId(), is.GetTarget(), fmt.Sprintf(format, args...))
+}
+
+// SummaryOf is what the results alone say of a run, for publishers given
+// results without a run (dracon consume): no verdict, counts, producers.
+func SummaryOf(scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) *summary.Summary {
+	s := &summary.Summary{SchemaVersion: summary.SchemaVersion, ScanID: scan.GetScanUuid(), Tags: scan.GetScanTags(),
+		Counts: summary.Count(results), Outputs: map[string]string{}}
+	if t := scan.GetScanStartTime(); t != nil {
+		s.StartedAt = t.AsTime()
+	}
+	for _, r := range results {
+		s.Producers = append(s.Producers, summary.Producer{Name: r.GetOriginalResults().GetToolName(), Status: "ok",
+			Findings: len(r.GetIssues()), ToolVersion: r.GetOriginalResults().GetToolVersion()})
+	}
+	return s
+}
+
+// Describe is an outcome's line for the log: "consumer jira: ok: 3
+// created, 1 updated, 10 unchanged (2 filtered out)".
+func Describe(o Outcome) string {
+	var parts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{o.Created, "created"}, {o.Updated, "updated"}, {o.Unchanged, "unchanged"}, {o.Failed, "failed"}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing to send")
+	}
+	line := fmt.Sprintf("consumer %s: %s: %s", o.Name, o.Status, strings.Join(parts, ", "))
+	if o.Filtered > 0 {
+		line += fmt.Sprintf(" (%d filtered out)", o.Filtered)
+	}
+	if len(o.Errors) > 0 {
+		line += ": " + strings.Join(o.Errors, "; ")
+	}
+	if o.Status == "failed" && o.AllowFailure {
+		line += " (allowed to fail)"
+	}
+	return line
 }

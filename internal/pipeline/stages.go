@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/draconsec/dracon/internal/consumers"
 	"github.com/draconsec/dracon/internal/consumers/gitlab"
+	conregistry "github.com/draconsec/dracon/internal/consumers/registry"
 	"github.com/draconsec/dracon/internal/consumers/sarifout"
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/produce"
+	"github.com/draconsec/dracon/internal/secret"
 	"github.com/draconsec/dracon/internal/store"
 	"github.com/draconsec/dracon/internal/summary"
 	"github.com/draconsec/dracon/internal/toolinstall"
@@ -32,8 +35,9 @@ var stages = []stage{
 	secretsStage{},  // secret values hidden in every tool's findings and files
 	launchStage{},   // one LaunchToolResponse per producer; the summary's producer lines
 	enrichStage{},   // the enricher chain (internal/enrichers/registry), policies last
-	consumeStage{},  // SARIF, the table
+	consumeStage{},  // SARIF, GitLab's reports, the table
 	gateStage{},     // the verdict
+	publishStage{},  // Jira, Slack, Elasticsearch, ... (internal/consumers/registry); a failed one fails the gate
 	summaryStage{},  // summary.json
 }
 
@@ -69,6 +73,9 @@ type runState struct {
 	decision   *policy.Decision
 	policyErrs []error
 	sum        *summary.Summary
+	// masker masks every credential a consumer reads in the run's log
+	// (o.Log writes through it) and in what summary.json reports.
+	masker *secret.Masker
 }
 
 // Run runs the whole pipeline. The error is for the run itself breaking
@@ -76,7 +83,9 @@ type runState struct {
 // in the summary and decided by the gate.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaults()
-	r := &runState{o: o, start: time.Now()}
+	masker := secret.NewMasker(o.Log, announceMask(o))
+	o.Log = masker
+	r := &runState{o: o, start: time.Now(), masker: masker}
 	for _, s := range stages {
 		if err := s.Run(ctx, r); err != nil {
 			return nil, err
@@ -280,6 +289,56 @@ func (consumeStage) Run(ctx context.Context, r *runState) error {
 	return nil
 }
 
+type publishStage struct{}
+
+func (publishStage) String() string { return "publish" }
+
+func (publishStage) Run(ctx context.Context, r *runState) error {
+	env := consumers.Env{Getenv: r.o.Getenv, Source: r.src, Log: r.o.Log, Masker: r.masker, Version: r.o.Version, Out: r.o.Out}
+	pubs, broken, err := conregistry.Build(&r.o.Config.Consumers, env, nil)
+	if err != nil {
+		return err
+	}
+	if len(pubs)+len(broken) == 0 {
+		return nil
+	}
+	run := &consumers.Run{Scan: r.scan, Results: r.results, Summary: r.sum, Fixed: fixedOf(r.fixed)}
+	outcomes := append(broken, consumers.PublishAll(ctx, run, pubs, r.masker)...)
+	r.sum.Consumers = outcomes
+	failed := false
+	for _, o := range outcomes {
+		fmt.Fprintln(r.o.Log, "dracon: "+consumers.Describe(o))
+		if o.Status == "failed" {
+			failed = true
+			r.failures = append(r.failures, gate.ProducerFailure{Stage: "consumer", Name: o.Name, Allowed: o.AllowFailure,
+				Reason: strings.Join(o.Errors, "; ")})
+		}
+	}
+	if failed {
+		return r.decide() // a finding no one was told of fails closed
+	}
+	return nil
+}
+
+// fixedOf is the store's fixed findings as consumers see them.
+func fixedOf(fs []store.Finding) []consumers.Fixed {
+	out := make([]consumers.Fixed, len(fs))
+	for i, f := range fs {
+		out[i] = consumers.Fixed{ID: f.ID, Tool: f.Tool, Rule: f.Rule, Path: f.Path, Title: f.Title, Severity: f.Severity}
+	}
+	return out
+}
+
+// announceMask tells GitHub Actions' runner of each credential read, so
+// it masks it in the job's log even where Dracon's own masker is not in
+// the way (a scanner's output, say). Elsewhere nothing is announced.
+func announceMask(o Options) func(string) {
+	if o.Getenv("GITHUB_ACTIONS") != "true" {
+		return nil
+	}
+	return func(v string) { fmt.Fprintf(o.Stdout, "::add-mask::%s\n", v) }
+}
+
 // gitlabProducers are the producers' outcomes as GitLab's reports name
 // them (scan.scanner, status, messages).
 func (r *runState) gitlabProducers() []gitlab.ProducerStatus {
@@ -304,7 +363,11 @@ type gateStage struct{}
 
 func (gateStage) String() string { return "gate" }
 
-func (gateStage) Run(_ context.Context, r *runState) error {
+func (gateStage) Run(_ context.Context, r *runState) error { return r.decide() }
+
+// decide sets the verdict from the findings, the policies' decision and
+// every failure so far.
+func (r *runState) decide() error {
 	failOn, err := gate.ParseSeverity(r.o.Config.Gate.FailOn)
 	if err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Package stdout prints findings for a person reading the log: a table
-// (the default) or JSON for scripts.
+// (the default), JSON for scripts, or JSON lines in the shape of Dracon's
+// stdout-json consumer for log pipelines.
 package stdout
 
 import (
@@ -23,10 +24,12 @@ type Consumer struct {
 func (c Consumer) String() string { return "stdout" }
 
 // Consume implements consumers.Consumer.
-func (c Consumer) Consume(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
+func (c Consumer) Consume(_ context.Context, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
 	switch c.Format {
 	case "json":
 		return writeJSON(c.W, results)
+	case "dracon-json":
+		return writeDraconJSON(c.W, scan, results)
 	case "none":
 		return nil
 	default:
