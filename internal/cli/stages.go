@@ -3,19 +3,24 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/consumers"
 	"github.com/draconsec/dracon/internal/consumers/gitlab"
+	conregistry "github.com/draconsec/dracon/internal/consumers/registry"
 	"github.com/draconsec/dracon/internal/consumers/sarifout"
 	"github.com/draconsec/dracon/internal/consumers/stdout"
 	"github.com/draconsec/dracon/internal/gate"
 	"github.com/draconsec/dracon/internal/pipeline"
 	"github.com/draconsec/dracon/internal/producers"
 	"github.com/draconsec/dracon/internal/producers/registry"
+	"github.com/draconsec/dracon/internal/secret"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -137,12 +142,18 @@ func readEnriched(env Env, files []string) ([]*v1.EnrichedLaunchToolResponse, *v
 	return out, scan, true
 }
 
-// runConsume: dracon consume [--sarif PATH] [--format table|json|none] FILE.enriched.pb...
+// runConsume: dracon consume [--sarif PATH] [--format table|json|none]
+// [--consumer NAME --dry-run] FILE.enriched.pb...
 func runConsume(ctx context.Context, env Env, args []string) int {
-	fs := newFlags("consume", env, "consume [--sarif dracon.sarif] [--gitlab-reports DIR] [--format table] ENRICHED.pb...")
+	fs := newFlags("consume", env, "consume [--sarif dracon.sarif] [--gitlab-reports DIR] [--format table] [--consumer NAME [--dry-run]] ENRICHED.pb...")
 	sarifPath := fs.String("sarif", "dracon.sarif", "SARIF file to write (empty: none)")
 	gitlabDir := fs.String("gitlab-reports", "", "also write GitLab's security reports (gl-*-report.json, gl-code-quality-report.json) into this folder")
-	format := fs.String("format", "table", "findings on stdout: table, json or none")
+	format := fs.String("format", "table", "findings on stdout: table, json, dracon-json or none")
+	var named multiFlag
+	fs.Var(&named, "consumer", "send the results with this consumer of the config's consumers block (jira, slack, ...; repeatable, or comma-separated); with it, no SARIF or table unless asked for")
+	dryRun := fs.Bool("dry-run", false, "with --consumer: print what would be sent, send nothing")
+	configPath := fs.String("config", "", "config file with the consumers' blocks (default: dracon.yaml here, if present)")
+	out := fs.String("out", ".", "folder for files a consumer writes (the report)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return usageError(env, err)
@@ -153,6 +164,22 @@ func runConsume(ctx context.Context, env Env, args []string) int {
 	results, scan, ok := readEnriched(env, rest)
 	if !ok {
 		return gate.ExitError
+	}
+	if *dryRun && len(named) == 0 {
+		return usageError(env, fmt.Errorf("--dry-run goes with --consumer NAME"))
+	}
+	if len(named) > 0 {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["sarif"] {
+			*sarifPath = ""
+		}
+		if !set["format"] {
+			*format = "none"
+		}
+		if code := publishNamed(ctx, env, *configPath, *out, splitList(named), *dryRun, scan, results); code != 0 {
+			return code
+		}
 	}
 	if *sarifPath != "" {
 		if err := (sarifout.Consumer{Path: *sarifPath, Version: version()}).Consume(ctx, scan, results); err != nil {
@@ -186,4 +213,46 @@ func runConsume(ctx context.Context, env Env, args []string) int {
 		return gate.ExitError
 	}
 	return 0
+}
+
+// publishNamed sends the results through the consumers named, as their
+// blocks in the config say. A dry run prints each one's payloads to
+// stdout and sends nothing.
+func publishNamed(ctx context.Context, env Env, configPath, out string, names []string, dryRun bool, scan *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) int {
+	cfg, _, err := loadConfig(configPath, ".")
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	masker := secret.NewMasker(env.Stderr, nil)
+	cenv := consumers.Env{Getenv: env.Getenv, Source: ".", Log: masker, Masker: masker, Version: version(), Out: out}
+	pubs, broken, err := conregistry.Build(&cfg.Consumers, cenv, names)
+	if err != nil {
+		return usageError(env, err)
+	}
+	run := &consumers.Run{Scan: scan, Results: results}
+	if dryRun {
+		run.DryRun = env.Stdout
+	}
+	code := 0
+	for _, o := range append(broken, consumers.PublishAll(ctx, run, pubs, masker)...) {
+		fmt.Fprintln(masker, "dracon: "+consumers.Describe(o))
+		if o.Status == "failed" && !o.AllowFailure {
+			code = gate.ExitError
+		}
+	}
+	return code
+}
+
+// splitList flattens repeated, comma-separated values.
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
