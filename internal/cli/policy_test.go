@@ -222,3 +222,38 @@ func TestRunProducersFlag(t *testing.T) {
 		t.Errorf("unknown producer: exit %d %s", code, stderr)
 	}
 }
+
+// TestRunGitLabReportsFlag: --gitlab-reports writes exactly the reports
+// named, in any pipeline (the GitLab component's reports input); none
+// writes none; a name GitLab has not is a usage error.
+func TestRunGitLabReportsFlag(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(producertest.CorpusDir(t), "sarif-wild", "gosec_aws-ssm_gosec.sarif")
+	cfg := filepath.Join(dir, "dracon.yaml")
+	os.WriteFile(cfg, []byte("producers:\n  sarif:\n    paths: ["+report+"]\n"), 0o644)
+	env := map[string]string{"DRACON_STORE": filepath.Join(dir, "findings.db")}
+	for _, tc := range []struct {
+		flag string
+		want []string
+	}{
+		{"sast,codequality", []string{"gl-code-quality-report.json", "gl-sast-report.json"}},
+		{"none", nil},
+	} {
+		out := t.TempDir()
+		code, _, stderr := draconEnv(t, env, "run", "--config", cfg, "--source", dir, "--out", out, "--run-dir", filepath.Join(dir, "runs"),
+			"--format", "none", "--gitlab-reports", tc.flag)
+		if code > 1 {
+			t.Fatalf("--gitlab-reports %s: exit %d\n%s", tc.flag, code, stderr)
+		}
+		got, _ := filepath.Glob(filepath.Join(out, "gl-*"))
+		for i := range got {
+			got[i] = filepath.Base(got[i])
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("--gitlab-reports %s wrote %v, want %v", tc.flag, got, tc.want)
+		}
+	}
+	if code, _, stderr := draconEnv(t, env, "run", "--config", cfg, "--source", dir, "--gitlab-reports", "sast,sarif"); code != 2 || !strings.Contains(stderr, `"sarif" is not a GitLab report`) {
+		t.Errorf("bad report name: exit %d %s", code, stderr)
+	}
+}

@@ -22,6 +22,7 @@ type runOptions struct {
 	diffBase                                    string
 	policies                                    multiFlag
 	producers                                   string
+	gitlabReports                               string
 }
 
 // multiFlag is a repeatable string flag.
@@ -45,6 +46,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.baselineFile, "baseline", "", "new against this SARIF file or findings JSON (--format json) an earlier run wrote, instead of the store (overrides baseline.file)")
 	fs.StringVar(&o.diffFilter, "diff-filter", "", "only findings on what the change touched count: added, diff_context, file or nofilter (overrides baseline.diff_filter)")
 	fs.StringVar(&o.diffBase, "diff-base", "", "revision the change is diffed from (default: the merge base of the target branch and HEAD; overrides baseline.diff_base)")
+	fs.StringVar(&o.gitlabReports, "gitlab-reports", "", "GitLab's security reports: auto (in a GitLab pipeline, those the findings call for), none, or a comma-separated list (sast,secret_detection,codequality,...); overrides consumers.gitlab")
 	fs.StringVar(&o.producers, "producers", "", "run these producers, comma-separated (names or aliases; replaces the config's list and auto-detection, keeping each one's config)")
 	fs.Var(&o.policies, "policy", "a Rego policy: a .rego file, a folder, an OPA bundle (.tar.gz) or builtin:default (repeatable; replaces policy.paths)")
 	rest, err := parseFlags(fs, args)
@@ -75,12 +77,17 @@ func runRun(ctx context.Context, env Env, args []string) int {
 			return usageError(env, fmt.Errorf("--producers: %w", err))
 		}
 	}
+	if o.gitlabReports != "" {
+		if err := selectGitLabReports(cfg, o.gitlabReports); err != nil {
+			return usageError(env, fmt.Errorf("--gitlab-reports: %w", err))
+		}
+	}
 	if o.format != "" {
 		switch o.format {
-		case "table", "json", "none":
+		case "table", "json", "dracon-json", "none":
 			cfg.Consumers.Stdout.Format = o.format
 		default:
-			return usageError(env, fmt.Errorf("--format %q: use table, json or none", o.format))
+			return usageError(env, fmt.Errorf("--format %q: use table, json, dracon-json or none", o.format))
 		}
 	}
 	res, err := pipeline.Run(ctx, pipeline.Options{
@@ -146,6 +153,34 @@ func (o runOptions) applyBaseline(cfg *config.Config) error {
 	if o.diffBase != "" {
 		cfg.Baseline.DiffBase = o.diffBase
 	}
+	return nil
+}
+
+// selectGitLabReports puts --gitlab-reports over consumers.gitlab: auto
+// leaves the config's choice, none turns the reports off, a list writes
+// exactly those (in any pipeline, not only GitLab's).
+func selectGitLabReports(cfg *config.Config, v string) error {
+	switch v {
+	case "auto":
+		return nil
+	case "none":
+		off := false
+		cfg.Consumers.GitLab.Enabled = &off
+		return nil
+	}
+	known := map[string]bool{}
+	for _, r := range config.GitLabReports() {
+		known[r] = true
+	}
+	var list []string
+	for _, r := range splitList([]string{v}) {
+		if !known[r] {
+			return fmt.Errorf("%q is not a GitLab report (%s, or auto, none)", r, strings.Join(config.GitLabReports(), ", "))
+		}
+		list = append(list, r)
+	}
+	on := true
+	cfg.Consumers.GitLab.Enabled, cfg.Consumers.GitLab.Reports = &on, list
 	return nil
 }
 

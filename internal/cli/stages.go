@@ -128,7 +128,22 @@ func runEnrich(ctx context.Context, env Env, args []string) int {
 func readEnriched(env Env, files []string) ([]*v1.EnrichedLaunchToolResponse, *v1.ScanInfo, bool) {
 	var out []*v1.EnrichedLaunchToolResponse
 	var scan *v1.ScanInfo
+	var expanded []string
 	for _, f := range files {
+		// A run folder (.dracon/runs/<scan-id>) stands for its enriched
+		// results.
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			m, _ := filepath.Glob(filepath.Join(f, "*.enriched.pb"))
+			if len(m) == 0 {
+				fmt.Fprintf(env.Stderr, "dracon: %s: no *.enriched.pb files in this folder\n", f)
+				return nil, nil, false
+			}
+			expanded = append(expanded, m...)
+			continue
+		}
+		expanded = append(expanded, f)
+	}
+	for _, f := range expanded {
 		r, err := pipeline.ReadEnriched(f)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)

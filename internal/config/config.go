@@ -302,6 +302,9 @@ var (
 	gitlabReports = []string{"sast", "dependency_scanning", "secret_detection", "container_scanning", "codequality", "cyclonedx"}
 )
 
+// GitLabReports are the names consumers.gitlab.reports takes.
+func GitLabReports() []string { return append([]string(nil), gitlabReports...) }
+
 // Load reads and validates a config file.
 func Load(path string, names Names) (*Config, error) {
 	data, err := os.ReadFile(path)

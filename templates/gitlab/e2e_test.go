@@ -88,7 +88,7 @@ func newRepo(t *testing.T) *repo {
 	os.MkdirAll(filepath.Join(r.dir, "policies"), 0o755)
 	// A policy that denies nothing: the gate passes.
 	os.WriteFile(filepath.Join(r.dir, "policies", "allow.rego"), []byte("package acme.allow\n\nimport rego.v1\n\ndeny contains msg if {\n\tfalse\n\tmsg := \"never\"\n}\n"), 0o644)
-	os.WriteFile(filepath.Join(r.dir, ".gitignore"), []byte(".gitlab-ci-local/\n.dracon/\ngl-*.json\ndracon.sarif\nsummary.json\ndracon-exit-code\n.dracon-ci.yaml\n"), 0o644)
+	os.WriteFile(filepath.Join(r.dir, ".gitignore"), []byte(".gitlab-ci-local/\n.dracon/\ngl-*.json\ndracon.sarif\nsummary.json\ndracon-exit-code\n"), 0o644)
 	git(t, r.dir, "init", "-q", "-b", "main")
 	git(t, r.dir, "remote", "add", "origin", "https://gitlab.example.com/acme/app.git")
 	r.commit("examples", "")
