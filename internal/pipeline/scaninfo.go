@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +63,22 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 		set("base_ref", baseline.NormalizeRef(githubEvent(getenv("GITHUB_EVENT_PATH")).MergeGroup.BaseRef))
 	}
 	set("base_ref", baseline.NormalizeRef(getenv("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")))
+	// The change under review, for consumers that link to it or key a
+	// message on it (Slack edits the message of the same pull request):
+	// its number, its source branch, and the CI run's page.
+	ev := githubEvent(getenv("GITHUB_EVENT_PATH"))
+	if n := ev.PullRequest.Number; n > 0 {
+		set("pr", strconv.Itoa(n))
+	}
+	if m := prRef.FindStringSubmatch(getenv("GITHUB_REF")); m != nil {
+		set("pr", m[1])
+	}
+	set("pr", getenv("CI_MERGE_REQUEST_IID"))
+	set("head_ref", getenv("GITHUB_HEAD_REF"), getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"))
+	if id := getenv("GITHUB_RUN_ID"); id != "" && tags["repository"] != "" {
+		set("run_url", strings.TrimSuffix(getenv("GITHUB_SERVER_URL"), "/")+"/"+tags["repository"]+"/actions/runs/"+id)
+	}
+	set("run_url", getenv("CI_PIPELINE_URL"))
 	// The repository's default branch: the one whose scans say what is
 	// fixed (internal/enrichers/dedup).
 	set("default_branch", getenv("CI_DEFAULT_BRANCH"), githubEvent(getenv("GITHUB_EVENT_PATH")).Repository.DefaultBranch,
@@ -81,6 +99,9 @@ func githubEvent(eventPath string) (ev struct {
 	MergeGroup struct {
 		BaseRef string `json:"base_ref"`
 	} `json:"merge_group"`
+	PullRequest struct {
+		Number int `json:"number"`
+	} `json:"pull_request"`
 }) {
 	if eventPath == "" {
 		return ev
@@ -92,6 +113,9 @@ func githubEvent(eventPath string) (ev struct {
 	_ = json.Unmarshal(b, &ev)
 	return ev
 }
+
+// prRef is a pull request's ref in GitHub Actions (refs/pull/7/merge).
+var prRef = regexp.MustCompile(`^refs/pull/([0-9]+)/(merge|head)$`)
 
 func refFromGitLab(getenv func(string) string) string {
 	if mr := getenv("CI_MERGE_REQUEST_IID"); mr != "" {

@@ -40,3 +40,38 @@ func TestScanInfoMergeGroup(t *testing.T) {
 		t.Errorf("tags %v", tags)
 	}
 }
+
+// TestScanInfoChange: a pull or merge request's number, source branch and
+// the CI run's page are tagged, from GitHub's and GitLab's variables.
+func TestScanInfoChange(t *testing.T) {
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(`{"number":7,"pull_request":{"number":7},"repository":{"default_branch":"main"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want map[string]string
+	}{
+		"github pull request": {
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/app", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_EVENT_NAME": "pull_request",
+				"GITHUB_EVENT_PATH": event, "GITHUB_HEAD_REF": "fix-login", "GITHUB_BASE_REF": "main", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "42"},
+			map[string]string{"pr": "7", "head_ref": "fix-login", "base_ref": "refs/heads/main", "run_url": "https://github.com/acme/app/actions/runs/42"},
+		},
+		"github push": {
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/app", "GITHUB_REF": "refs/heads/main", "GITHUB_EVENT_NAME": "push"},
+			map[string]string{"pr": "", "head_ref": ""},
+		},
+		"gitlab merge request": {
+			map[string]string{"GITLAB_CI": "true", "CI_PROJECT_PATH": "acme/app", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "12",
+				"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "fix-login", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_PIPELINE_URL": "https://gitlab.example/acme/app/-/pipelines/99"},
+			map[string]string{"pr": "12", "head_ref": "fix-login", "base_ref": "refs/heads/main", "ref": "refs/merge-requests/12/head", "run_url": "https://gitlab.example/acme/app/-/pipelines/99"},
+		},
+	} {
+		tags := NewScanInfo(t.TempDir(), time.Now(), func(k string) string { return tc.env[k] }).ScanTags
+		for k, v := range tc.want {
+			if tags[k] != v {
+				t.Errorf("%s: tag %s = %q, want %q (tags %v)", name, k, tags[k], v, tags)
+			}
+		}
+	}
+}
