@@ -14,7 +14,7 @@ TEST_TOOLS ?= gosec gitleaks tfsec kics trivy govulncheck osv-scanner grype syft
 # puts it in the same cache, at act/<version>/act (action.ActVersion).
 ACT_VERSION ?= v0.2.87
 
-.PHONY: build demo test tools proto lint bench bench-store bench-policy dracon-compat clean corpus
+.PHONY: build demo test tools proto lint bench bench-store bench-policy dracon-compat clean corpus image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dracon
@@ -27,6 +27,12 @@ demo: build
 	./$(BIN) run --source examples; code=$$?; \
 	  if [ $$code -eq 1 ]; then echo "make demo: the gate failed, as it should on examples/ (see dracon.sarif and summary.json)"; \
 	  elif [ $$code -ne 0 ]; then exit $$code; fi
+
+# The GitLab component's default image (Containerfile), built with podman
+# from a debootstrap base and host-built binaries: no registry needed.
+IMAGE ?= localhost/dracon:dev
+image:
+	scripts/build-image.sh $(IMAGE)
 
 tools: build
 	./$(BIN) tools install $(TEST_TOOLS)
