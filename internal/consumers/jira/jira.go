@@ -234,7 +234,7 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	}
 	p := c.plan(groups, fixed, found)
 	if run.DryRun != nil {
-		c.dryRun(run.DryRun, run, p, &d)
+		c.dryRun(ctx, run.DryRun, run, p, &d)
 		return d, nil
 	}
 	err = c.execute(ctx, run, p, &d)

@@ -619,17 +619,20 @@ func TestDryRunWithoutCredentials(t *testing.T) {
 	golden(t, "dry-run-offline.txt", out.Bytes())
 }
 
-// TestDryRunWithCredentials: a dry run searches (read only) and says what
-// it would do to each ticket; it writes nothing.
+// TestDryRunWithCredentials: a dry run searches and reads comments (only
+// reads) and says what it would do to each ticket; it writes nothing.
 func TestDryRunWithCredentials(t *testing.T) {
 	f := newFakeJira(t, false)
 	run := consumertest.Run(t)
 	all := findings(run)
-	upToDate := f.consumer(t, f.config(nil), nil)
-	publish(t, upToDate, consumertest.Run(t)) // all tickets exist
-	changed := findings(run)[0]
+	publish(t, f.consumer(t, f.config(nil), nil), consumertest.Run(t)) // all tickets exist
+	changed := all[0]
 	changed.Issue.RawIssue.Title = "Renamed"
 	gone := f.seed(labelFor("f9999"), "old.go Errors unhandled", "", "To Do", "")
+	// A done ticket whose finding is back, told so by an earlier run.
+	back := f.withLabel(labelFor(consumers.ID(all[1].Issue)))[0]
+	back.Status, back.Resolution = "Done", "Done"
+	back.Comments = []string{"Dracon found this again in scan 1:\n\n_dracon state: found again_"}
 	before := len(f.rec.Requests())
 	cfg := f.config(nil)
 	cfg.Transitions.Fixed = "Done"
@@ -640,19 +643,23 @@ func TestDryRunWithCredentials(t *testing.T) {
 		t.Errorf("%+v", d)
 	}
 	for _, q := range f.rec.Requests()[before:] {
-		if q.Method != "GET" || q.Path != "/rest/api/2/search" {
+		if q.Method != "GET" || q.Path != "/rest/api/2/search" && q.Path != "/rest/api/2/issue/"+gone.Key && q.Path != "/rest/api/2/issue/"+back.Key {
 			t.Errorf("a dry run sent %s %s", q.Method, q.Path)
 		}
 	}
 	for _, want := range []string{
 		"jira: would update SEC-1 (finding " + consumers.ID(changed.Issue) + "): its findings changed:\n{\n  \"fields\": {",
-		"jira: SEC-2 is up to date",
-		"jira: would comment on " + gone.Key + ", unless Dracon said so last:\nDracon no longer finds this",
+		"jira: SEC-3 is up to date",
+		"jira: " + back.Key + " (Done) was told already that finding " + consumers.ID(all[1].Issue) + " is found again",
+		"jira: would comment on " + gone.Key + ":\nDracon no longer finds this",
 		"jira: would close " + gone.Key + " (\"Done\"): finding f9999 is fixed",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the dry run does not say %q:\n%s", want, out.String())
 		}
+	}
+	if gone.Status != "To Do" || len(gone.Comments) != 0 || len(back.Comments) != 1 {
+		t.Errorf("the dry run changed tickets: %+v %+v", gone, back)
 	}
 	f.rec.NoSecrets(t, consumertest.Secrets(t))
 }
@@ -777,4 +784,30 @@ func BenchmarkThousandNewFindings(b *testing.B) {
 	if requests >= 1100 {
 		b.Fatalf("%d requests for 1,000 new tickets, want under 1,100", requests)
 	}
+}
+
+// TestSearchRefused: a project Jira does not have, or Data Center's search
+// asked of Jira Cloud (which removed it), fails the delivery with Jira's
+// own message, before anything is created.
+func TestSearchRefused(t *testing.T) {
+	f := newFakeJira(t, true)
+	run := consumertest.Run(t)
+	for _, tc := range []struct {
+		edit func(*config.Jira)
+		want string
+	}{
+		{func(c *config.Jira) { c.Project = "NOPE" }, "search: 400 Bad Request: The value 'NOPE' does not exist for the field 'project'."},
+		{func(c *config.Jira) { c.Deployment = "datacenter" }, "search: 410 Gone: The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."},
+	} {
+		cfg := f.config(nil)
+		tc.edit(cfg)
+		_, err := f.consumer(t, cfg, nil).Publish(context.Background(), run, findings(run))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+	if creates(f) != 0 {
+		t.Errorf("%d creates after a failed search", creates(f))
+	}
+	f.rec.NoSecrets(t, consumertest.Secrets(t))
 }

@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -437,8 +438,9 @@ func fixedComment(run *consumers.Run, g *group) string {
 }
 
 // dryRun writes what the plan would do, payloads included, and counts it
-// as done; nothing is changed.
-func (c *Consumer) dryRun(w io.Writer, run *consumers.Run, p plan, d *consumers.Delivery) {
+// as done. Only reads are sent: the search, and the comments that say
+// whether Dracon already told a ticket what it would tell it.
+func (c *Consumer) dryRun(ctx context.Context, w io.Writer, run *consumers.Run, p plan, d *consumers.Delivery) {
 	fmt.Fprintf(w, "jira: dry run against %s, project %s: nothing is changed\n", c.site, c.project)
 	for _, n := range p.notes {
 		fmt.Fprintln(w, strings.TrimPrefix(n, "dracon: "))
@@ -461,19 +463,50 @@ func (c *Consumer) dryRun(w io.Writer, run *consumers.Run, p plan, d *consumers.
 			fmt.Fprintf(w, "jira: would update %s (%s): its findings changed:\n%s\n", s.t.Key, s.g.what, indent(s.g.updateFields()))
 			d.Updated += s.g.count()
 		case cameBack:
+			acted := false
 			if c.transitions.Reopen != "" {
 				fmt.Fprintf(w, "jira: would reopen %s (%q): %s is found again\n", s.t.Key, c.transitions.Reopen, s.g.what)
+				acted = true
 			}
-			fmt.Fprintf(w, "jira: would comment on %s (%s), unless Dracon said so last:\n%s\n", s.t.Key, s.t.closedAs(), foundAgainComment(run, s))
-			d.Updated += s.g.count()
+			if c.wouldSay(ctx, w, s.t, stateFoundAgain) {
+				fmt.Fprintf(w, "jira: would comment on %s (%s):\n%s\n", s.t.Key, s.t.closedAs(), foundAgainComment(run, s))
+				acted = true
+			}
+			if acted {
+				d.Updated += s.g.count()
+			} else {
+				fmt.Fprintf(w, "jira: %s (%s) was told already that %s is found again\n", s.t.Key, s.t.closedAs(), s.g.what)
+				d.Unchanged += s.g.count()
+			}
 		case gone:
-			fmt.Fprintf(w, "jira: would comment on %s, unless Dracon said so last:\n%s\n", s.t.Key, fixedComment(run, s.g))
+			acted := false
+			if c.wouldSay(ctx, w, s.t, stateFixed) {
+				fmt.Fprintf(w, "jira: would comment on %s:\n%s\n", s.t.Key, fixedComment(run, s.g))
+				acted = true
+			}
 			if c.transitions.Fixed != "" {
 				fmt.Fprintf(w, "jira: would close %s (%q): %s is fixed\n", s.t.Key, c.transitions.Fixed, s.g.what)
+				acted = true
 			}
-			d.Updated += s.g.count()
+			if acted {
+				d.Updated += s.g.count()
+			} else {
+				fmt.Fprintf(w, "jira: %s was told already that %s is fixed\n", s.t.Key, s.g.what)
+				d.Unchanged += s.g.count()
+			}
 		}
 	}
+}
+
+// wouldSay reads a ticket's comments: whether Dracon's latest is not yet
+// in state. Comments that cannot be read are taken as not saying it.
+func (c *Consumer) wouldSay(ctx context.Context, w io.Writer, t *ticket, state string) bool {
+	history, err := c.comments(ctx, t.Key)
+	if err != nil {
+		fmt.Fprintf(w, "jira: %s: %v\n", t.Key, err)
+		return true
+	}
+	return lastState(history) != state
 }
 
 // dryRunOffline is a dry run without credentials: every ticket would be
@@ -496,10 +529,23 @@ func (c *Consumer) showCreate(w io.Writer, g *group) {
 	}
 }
 
+// indent is a payload as it reads best: indented, with <, > and & as
+// they are (the request escapes them; the JSON means the same).
 func indent(v any) string {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("(%v)", err)
 	}
-	return string(b)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var plain any
+	if err := dec.Decode(&plain); err != nil {
+		return string(b)
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(plain)
+	return strings.TrimSuffix(out.String(), "\n")
 }
