@@ -111,10 +111,12 @@ func (c *Consumer) publishAPI(ctx context.Context, run *consumers.Run, audiences
 		}}
 		switch {
 		case prev != nil && prev.digest == msg.digest():
-			d.Unchanged++
 			if run.DryRun != nil {
+				// A dry run counts nothing, whatever it would do.
 				fmt.Fprintf(run.DryRun, "slack: %s already has this message (ts %s): unchanged\n", a.channel, prev.ts)
+				continue
 			}
+			d.Unchanged++
 		case run.DryRun != nil:
 			if prev != nil {
 				fmt.Fprintf(run.DryRun, "slack: would update the run's message (ts %s) in %s\n", prev.ts, a.channel)
