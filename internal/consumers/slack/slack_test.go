@@ -516,7 +516,8 @@ func TestNewChecks(t *testing.T) {
 		{config.Slack{Channels: map[string]string{"@acme/payments": "#pay"}}, map[string]string{WebhookEnv: "https://hooks.slack.com/services/T/B/x"}, "consumers.slack.channels needs a bot token (consumers.slack.token, or DRACON_SLACK_TOKEN)"},
 		{config.Slack{Token: "env:MY_SLACK"}, nil, "consumers.slack.token: env:MY_SLACK is empty or unset"},
 		{config.Slack{Webhook: "env:MY_HOOK"}, nil, "consumers.slack.webhook: env:MY_HOOK is empty or unset"},
-		{config.Slack{}, map[string]string{WebhookEnv: "http://hooks.slack.example/services/T/B/secretpart"}, "consumers.slack.webhook: the incoming webhook URL is http"},
+		{config.Slack{}, map[string]string{WebhookEnv: "http://hooks.slack.example/services/T/B/secretpart"}, "consumers.slack.webhook: the incoming webhook is not an https URL"},
+		{config.Slack{}, map[string]string{WebhookEnv: "hooks.slack.com/services/T/B/secretpart"}, "consumers.slack.webhook: the incoming webhook is not an https URL"},
 	} {
 		_, err := New(&tc.cfg, consumertest.Env(t, tc.vars, nil))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
