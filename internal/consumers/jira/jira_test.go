@@ -811,3 +811,23 @@ func TestSearchRefused(t *testing.T) {
 	}
 	f.rec.NoSecrets(t, consumertest.Secrets(t))
 }
+
+// TestFindingsWithoutIDs: results consumed without the store's ids or
+// hashes still get a ticket each, found again on the next run.
+func TestFindingsWithoutIDs(t *testing.T) {
+	f := newFakeJira(t, false)
+	run := consumertest.Run(t)
+	for _, r := range run.Results {
+		for _, is := range r.Issues {
+			is.FindingId, is.Hash, is.RawIssue.Fingerprint = "", "", ""
+		}
+	}
+	c := f.consumer(t, f.config(nil), nil)
+	if d := publish(t, c, run); d.Created != len(findings(run)) || f.count() != len(findings(run)) {
+		t.Fatalf("%+v: %d tickets", d, f.count())
+	}
+	if d := publish(t, c, run); d.Unchanged != len(findings(run)) {
+		t.Errorf("re-run: %+v", d)
+	}
+	f.rec.NoSecrets(t, consumertest.Secrets(t))
+}

@@ -72,6 +72,12 @@ func (c *Consumer) keyOf(repo string, f consumers.Finding) (key, what string, si
 		}
 	}
 	id := consumers.ID(f.Issue)
+	if id == "" {
+		// Results consumed on their own, without ids or hashes: the
+		// finding's place stands for it, so unrelated findings do not
+		// share a ticket.
+		id = fmt.Sprintf("%s/%s@%s", f.Tool, ruleOf(raw), raw.GetTarget())
+	}
 	return join("finding", id), "finding " + id, true
 }
 
