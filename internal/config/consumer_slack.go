@@ -19,7 +19,7 @@ type Slack struct {
 	Webhook Secret `yaml:"webhook"`
 	// Token is a bot token (xoxb-...), for chat.postMessage and
 	// chat.update. Unset: DRACON_SLACK_TOKEN. With both a token and a
-	// webhook in the environment, the token is used.
+	// webhook, the token is used (it can do all a webhook can, and edit).
 	Token Secret `yaml:"token"`
 	// Channel is the default channel of a bot token ("C0123456789", or
 	// "#security" looked up by name): it gets the run's message, with the
@@ -45,13 +45,10 @@ const SlackMaxTop = 50
 // validate checks what is particular to this consumer; the common block
 // is checked by Delivery.validate.
 func (c *Slack) validate(key string, add func(key, format string, args ...any)) {
-	if c.Webhook != "" && c.Token != "" {
-		add(key+".token", "give webhook or token, not both")
-	}
 	if c.Token != "" && strings.TrimSpace(c.Channel) == "" {
 		add(key+".channel", "a bot token posts to a channel: set channel (an id such as C0123456789, or #name)")
 	}
-	if len(c.Channels) > 0 && c.Webhook != "" {
+	if len(c.Channels) > 0 && c.Webhook != "" && c.Token == "" {
 		add(key+".channels", "per-team channels need a bot token (token): an incoming webhook posts to its one channel")
 	}
 	if c.Channel != "" {

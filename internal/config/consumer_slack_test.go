@@ -33,6 +33,10 @@ func TestSlackBlock(t *testing.T) {
 		!s.AllowFailure || !s.Filter.NewOnly {
 		t.Errorf("slack = %+v", *s)
 	}
+	// Both credentials: the token is used, the webhook kept as given.
+	if _, err := parseSlack(t, "    webhook: env:A\n    token: env:B\n    channel: C1\n    channels: {\"@acme/x\": C2}\n"); err != nil {
+		t.Errorf("webhook and token: %v", err)
+	}
 	// top unset is nil: the consumer's default (10), not "none".
 	s, err = parseSlack(t, "    webhook: file:/run/secrets/slack\n")
 	if err != nil {
@@ -47,7 +51,6 @@ func TestSlackBlockRefused(t *testing.T) {
 	for _, tc := range []struct{ block, want string }{
 		{"    webhook: https://hooks.slack.com/services/T0/B0/x\n", "env:NAME or file:PATH"},
 		{"    token: xoxb-123-456\n    channel: C1\n", "env:NAME or file:PATH"},
-		{"    webhook: env:A\n    token: env:B\n    channel: C1\n", "consumers.slack.token: give webhook or token, not both"},
 		{"    token: env:B\n", "consumers.slack.channel: a bot token posts to a channel"},
 		{"    webhook: env:A\n    channels: {\"@acme/payments\": \"#pay\"}\n", "consumers.slack.channels: per-team channels need a bot token"},
 		{"    token: env:B\n    channel: \"#sec ops\"\n", `consumers.slack.channel: "#sec ops" is not a Slack channel`},

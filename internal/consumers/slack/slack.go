@@ -83,6 +83,9 @@ func newConsumer(cfg *config.Slack, env consumers.Env, opts ...slack.Option) (*C
 	}
 	c.http = env.HTTPClient("slack")
 	if token != "" {
+		if hook, _ := env.Secret(cfg.Webhook, WebhookEnv); hook != "" {
+			fmt.Fprintln(c.log, "dracon: slack: a bot token and an incoming webhook are both set: the token is used")
+		}
 		if strings.TrimSpace(c.channel) == "" {
 			return nil, errors.New("consumers.slack.channel is not set: a bot token posts to a channel (an id such as C0123456789, or #name)")
 		}

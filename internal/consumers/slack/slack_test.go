@@ -606,3 +606,26 @@ func TestTeamWithNothingLeft(t *testing.T) {
 	}
 	rec.NoSecrets(t, consumertest.Secrets(t))
 }
+
+// TestTokenWinsOverWebhook: with both credentials the bot token is used
+// (it can edit re-runs' messages), and the log says so.
+func TestTokenWinsOverWebhook(t *testing.T) {
+	_, rec, srvURL, security, _ := slackWorld(t)
+	var log bytes.Buffer
+	env := consumertest.Env(t, map[string]string{TokenEnv: testToken, WebhookEnv: srvURL + hookPath}, &log)
+	c, err := newConsumer(&config.Slack{Channel: "C0SECURITY1"}, env, slack.OptionAPIURL(srvURL+"/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := consumertest.Run(t)
+	if d, err := c.Publish(context.Background(), run, selected(run)); err != nil || d.Created != 1 {
+		t.Fatalf("%+v, %v", d, err)
+	}
+	if len(security.messages) != 1 || rec.Count("POST", hookPath) != 0 {
+		t.Errorf("%d messages through the token, %d webhook posts", len(security.messages), rec.Count("POST", hookPath))
+	}
+	if !strings.Contains(log.String(), "both set: the token is used") || strings.Contains(log.String(), "q8Jf2LmZ0aXc4VnR7tYb1sWe") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	rec.NoSecrets(t, consumertest.Secrets(t))
+}
