@@ -240,7 +240,7 @@ func publishNamed(ctx context.Context, env Env, configPath, out string, names []
 		return gate.ExitError
 	}
 	masker := secret.NewMasker(env.Stderr, nil)
-	cenv := consumers.Env{Getenv: env.Getenv, Source: ".", Log: masker, Masker: masker, Version: version(), Out: out}
+	cenv := consumers.Env{Getenv: env.Getenv, Source: ".", Log: masker, Masker: masker, Version: version(), Out: out, DryRun: dryRun}
 	pubs, broken, err := conregistry.Build(&cfg.Consumers, cenv, names)
 	if err != nil {
 		return usageError(env, err)

@@ -76,6 +76,10 @@ type Env struct {
 	// Out is the run's output folder: files a consumer writes (a report)
 	// are relative to it.
 	Out string
+	// DryRun says the consumers are built for a dry run: one may then be
+	// built without its credentials, and show everything as "would
+	// create".
+	DryRun bool
 	// Transport, when set, is the HTTP transport under the retrying
 	// client (tests count connections with it).
 	Transport http.RoundTripper

@@ -6,12 +6,16 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/jira"
+	"github.com/draconsec/dracon/internal/consumers/slack"
+	"github.com/draconsec/dracon/internal/consumers/webhook"
 )
 
 // Consumer is one entry.
@@ -23,10 +27,56 @@ type Consumer struct {
 	Block func(c *config.Consumers) (config.Delivery, bool)
 	// New builds it from its block (present).
 	New func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error)
+	// DryRun, when set, builds it for a dry run, credentials or not.
+	DryRun func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error)
 }
 
 // all is every consumer, in the order they are listed and run.
-var all = []Consumer{}
+var all = []Consumer{
+	{Name: "jira", Summary: "Jira Cloud or Data Center: a ticket per finding (or rule, file, package), found again by its label, commented and transitioned when fixed, reopened when back",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Jira, func(j *config.Jira) config.Delivery { return j.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(jira.New(c.Jira, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(jira.NewDryRun(c.Jira, env))
+		}},
+	{Name: "slack", Summary: "Slack: one message per run (incoming webhook or bot token); per-team channels; a re-run of the commit edits it",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Slack, func(s *config.Slack) config.Delivery { return s.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(slack.New(c.Slack, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			p, err := slack.New(c.Slack, env)
+			if errors.Is(err, slack.ErrNoCredentials) && p != nil {
+				err = nil // it can show what it would post
+			}
+			return publisher(p, err)
+		}},
+	{Name: "webhook", Summary: "Webhook: the enriched results POSTed as JSON, signed with HMAC-SHA256, with a delivery id receivers drop repeats by",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Webhook, func(w *config.Webhook) config.Delivery { return w.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(webhook.New(c.Webhook, env))
+		}},
+}
+
+// publisher turns a constructor's (*T, error) into a Publisher, keeping a
+// nil pointer nil.
+func publisher[T any, P interface {
+	*T
+	consumers.Publisher
+}](p P, err error) (consumers.Publisher, error) {
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return p, nil
+}
 
 // All lists the consumers.
 func All() []Consumer { return all }
@@ -77,7 +127,11 @@ func Build(c *config.Consumers, env consumers.Env, only []string) ([]consumers.C
 		if !ok || len(want) > 0 && !want[e.Name] || len(want) == 0 && !d.On() {
 			continue
 		}
-		p, err := e.New(c, env)
+		build := e.New
+		if env.DryRun && e.DryRun != nil {
+			build = e.DryRun
+		}
+		p, err := build(c, env)
 		if err != nil {
 			failed = append(failed, consumers.Outcome{Name: e.Name, Status: "failed", AllowFailure: d.AllowFailure,
 				Errors: []string{env.Masker.Clean(err.Error())}})
