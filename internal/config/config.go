@@ -86,6 +86,14 @@ type Enrichers struct {
 	Baseline Toggle `yaml:"baseline"`
 	// Policy evaluates the Rego policies (the policy block).
 	Policy Toggle `yaml:"policy"`
+	// Custom puts the config's annotations on findings.
+	Custom CustomAnnotations `yaml:"custom"`
+	// DepsDev adds deps.dev's licences and scorecards (opt-in).
+	DepsDev DepsDev `yaml:"depsdev"`
+	// Exploits marks CVEs CISA lists as exploited, with their EPSS score.
+	Exploits Exploits `yaml:"exploits"`
+	// Reachability marks Go dependency findings reachable or not.
+	Reachability Reachability `yaml:"reachability"`
 }
 
 // Toggle turns an enricher off (enabled: false); every enricher is on by
@@ -112,6 +120,16 @@ func (e Enrichers) On(name string) bool {
 		b = e.Baseline.Enabled
 	case "policy":
 		b = e.Policy.Enabled
+	case "custom":
+		b = e.Custom.Enabled
+	case "exploits":
+		b = e.Exploits.Enabled
+	case "reachability":
+		b = e.Reachability.Enabled
+	case "depsdev":
+		// It asks a service on the internet about the project's
+		// dependencies: only when the config says so.
+		return e.DepsDev.Enabled != nil && *e.DepsDev.Enabled
 	}
 	return b == nil || *b
 }
@@ -442,6 +460,10 @@ func (c *Config) validate(names Names) error {
 		}
 	}
 	c.validateConsumers(add)
+	c.Enrichers.Custom.validate("enrichers.custom", add)
+	c.Enrichers.DepsDev.validate("enrichers.depsdev", add)
+	c.Enrichers.Exploits.validate("enrichers.exploits", add)
+	c.Enrichers.Reachability.validate("enrichers.reachability", add)
 	versions := []string{"", "v0", "v1"}
 	if !oneOf(c.Policy.RegoVersion, versions) {
 		add("policy.rego_version", "%q: use v0 or v1", c.Policy.RegoVersion)
