@@ -37,7 +37,8 @@ type DefectDojo struct {
 	// CloseOldFindings closes a test's findings this import no longer has
 	// (DefectDojo's close_old_findings). Unset: true for a full scan of a
 	// branch, false for a pull request's scan, whose findings are only
-	// those of the change.
+	// those of the change, and false when the filter keeps new findings
+	// only, or by status or policy result (a finding left out is not gone).
 	CloseOldFindings *bool `yaml:"close_old_findings"`
 	// DeduplicationOnEngagement keeps DefectDojo's deduplication within
 	// each engagement instead of the whole product (for an engagement it

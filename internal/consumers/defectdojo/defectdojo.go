@@ -118,9 +118,13 @@ func (c *Consumer) target(run *consumers.Run) (target, error) {
 		t.engagement = "Dracon"
 	}
 	// A pull request's scan reports the change's findings only: what it
-	// left out is not fixed, so it closes nothing unless told to.
+	// left out is not fixed, so it closes nothing unless told to. Nor does
+	// a filter on what changes from run to run (new findings, a status, a
+	// policy result): a finding it leaves out this time is not gone.
 	pullRequest := policy.NormalizeEvent(tags["event"], tags["ref"]) == policy.EventPullRequest
-	t.closeOld = !pullRequest
+	f := c.cfg.Filter
+	partial := f.NewOnly || len(f.Status) > 0 || len(f.Policy) > 0
+	t.closeOld = !pullRequest && !partial
 	if c.cfg.CloseOldFindings != nil {
 		t.closeOld = *c.cfg.CloseOldFindings
 	}

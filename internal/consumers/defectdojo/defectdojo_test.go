@@ -263,6 +263,15 @@ func TestPullRequestClosesNothing(t *testing.T) {
 	if form := f2.dojo.forms[0]; form["close_old_findings"][0] != "true" || form["active"][0] != "true" {
 		t.Errorf("close_old_findings: true sent %v, active %v", form["close_old_findings"], form["active"])
 	}
+	// A filter on new findings sends a part of the branch's findings:
+	// closing the rest would close what is still there.
+	f3 := setup(t, &config.DefectDojo{Delivery: config.Delivery{Filter: config.Filter{NewOnly: true}}})
+	if _, err := f3.publish(t, consumertest.Run(t)); err != nil {
+		t.Fatal(err)
+	}
+	if form := f3.dojo.forms[0]; form["close_old_findings"][0] != "false" {
+		t.Errorf("new_only: close_old_findings %v", form["close_old_findings"])
+	}
 	f.rec.NoSecrets(t, consumertest.Secrets(t))
 }
 
