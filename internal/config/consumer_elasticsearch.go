@@ -50,8 +50,8 @@ type Elasticsearch struct {
 	// field, over the finding as Dracon's templates see it (its
 	// -descriptionTemplate); unset: Dracon's default.
 	DescriptionTemplate string `yaml:"description_template"`
-	// BatchSize is the most findings' documents a bulk request carries
-	// (default 500: two documents each).
+	// BatchSize is the most documents a bulk request carries (default
+	// 1000; each finding has two, its history and its current state).
 	BatchSize int `yaml:"batch_size"`
 	// FlushBytes is the most bytes a bulk request's body holds (default
 	// 5 MB, well under Elasticsearch's 100 MB http.max_content_length).
@@ -67,7 +67,7 @@ const (
 // Defaults of consumers.elasticsearch.
 const (
 	ElasticsearchIndex      = "dracon"
-	ElasticsearchBatchSize  = 500
+	ElasticsearchBatchSize  = 1000
 	ElasticsearchFlushBytes = 5 << 20
 	elasticsearchMaxBatch   = 10000
 	elasticsearchMaxBytes   = 100 << 20

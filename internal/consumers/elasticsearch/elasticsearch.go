@@ -1,0 +1,538 @@
+// Package elasticsearch indexes findings in Elasticsearch (7.14 or later,
+// 8.x, 9.x) or OpenSearch (1.x to 3.x), through the bulk API, in two
+// indexes:
+//
+//   - the history (config index, default "dracon"): one document per
+//     finding per scan, _id "<finding id>:<scan id>". A re-run of a scan
+//     overwrites its documents; a new scan adds its observations. "New and
+//     fixed per week" is counted here.
+//   - the current state (config findings_index, default
+//     "<index>-findings"): one document per finding, _id its finding id,
+//     written over by every scan that sees it and marked fixed (status
+//     fixed, fixed_at) by the scan that no longer does. "Open findings by
+//     team" and "mean time to fix" are counted here.
+//
+// A current-state document is written with the scan's start time as its
+// external version (version_type external_gte), so a re-run of an older
+// scan leaves a later scan's state as it is. Every id is deterministic:
+// nothing is created twice however often a scan is delivered.
+//
+// Before the documents, an index template for both indexes (PUT
+// _index_template/<index>) gives them explicit mappings; the annotations
+// are one flattened field (flat_object on OpenSearch).
+//
+// The client is go-elasticsearch v8 over Dracon's retrying HTTP client.
+// Its product check (an answer without X-Elastic-Product: Elasticsearch
+// is refused) stands for Elasticsearch; for OpenSearch, which sends no
+// such header, requests go through the client's transport, under the
+// check, once GET / has said the cluster is OpenSearch.
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/tmpl"
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// Name is the consumer's key in dracon.yaml.
+const Name = "elasticsearch"
+
+// Environment variables read.
+const (
+	// EnvURL is go-elasticsearch's (and Dracon's -es-urls') comma-
+	// separated node list, read when urls is unset.
+	EnvURL      = "ELASTICSEARCH_URL"
+	EnvAPIKey   = "DRACON_ES_API_KEY"
+	EnvPassword = "DRACON_ES_PASSWORD"
+)
+
+const opensearch = config.FlavorOpenSearch
+
+// maxErrors bounds the errors a delivery lists; the count says the rest.
+const maxErrors = 50
+
+// Consumer indexes findings in Elasticsearch or OpenSearch.
+type Consumer struct {
+	client   *elasticsearch.Client
+	flavor   string
+	history  string
+	current  string
+	managed  bool
+	desc     *tmpl.Template
+	where    string // the URLs or Cloud ID, for messages
+	log      io.Writer
+	version  string
+	authHint string
+	// batchSize, flushBytes, itemRetryWait and itemRetryRounds: sender's.
+	batchSize, flushBytes int
+	itemRetryWait         time.Duration
+	itemRetryRounds       int
+}
+
+// New builds the consumer from its block. The cluster is not contacted
+// until Publish.
+func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	urls := cfg.URLs
+	shown := cfg.URLs // urls without credentials, for messages
+	if len(urls) == 0 && cfg.CloudID == "" {
+		shown = nil
+		for _, u := range strings.Split(getenv(EnvURL), ",") {
+			if u = strings.TrimSpace(u); u == "" {
+				continue
+			}
+			urls = append(urls, u)
+			// The environment, unlike a committed config, may carry a
+			// URL with credentials (go-elasticsearch reads them from
+			// it): they are masked like any secret, and never shown.
+			if p, err := url.Parse(u); err == nil && p.User != nil {
+				if pw, ok := p.User.Password(); ok {
+					env.Masker.Add(pw)
+				}
+				p.User = nil
+				u = p.String()
+			}
+			if err := config.CheckElasticsearchURL(u); err != nil {
+				return nil, fmt.Errorf("consumers.elasticsearch: %s: %v", EnvURL, err)
+			}
+			shown = append(shown, u)
+		}
+	}
+	if len(urls) == 0 && cfg.CloudID == "" {
+		return nil, fmt.Errorf("consumers.elasticsearch.urls: no cluster to send to: set urls (or cloud_id), or the %s environment variable", EnvURL)
+	}
+	flavor := cfg.Server()
+	var apiKey string
+	if flavor != opensearch {
+		k, err := env.Secret(cfg.APIKey, EnvAPIKey)
+		if err != nil {
+			return nil, fmt.Errorf("consumers.elasticsearch.api_key: %w", err)
+		}
+		apiKey = k
+	}
+	var password string
+	if cfg.User != "" {
+		p, err := env.Secret(cfg.Password, EnvPassword)
+		if err != nil {
+			return nil, fmt.Errorf("consumers.elasticsearch.password: %w", err)
+		}
+		if p == "" {
+			return nil, fmt.Errorf("consumers.elasticsearch.password: user %q has no password: set password (env:NAME or file:PATH) or the %s environment variable", cfg.User, EnvPassword)
+		}
+		password = p
+	}
+	desc, err := tmpl.Parse("consumers.elasticsearch.description_template", cfg.DescriptionTemplate)
+	if err != nil {
+		return nil, err
+	}
+	esCfg := elasticsearch.Config{
+		Addresses: urls,
+		CloudID:   cfg.CloudID,
+		APIKey:    apiKey,
+		Username:  cfg.User,
+		Password:  password,
+		// Dracon's retrying client (429 and 5xx with backoff, Retry-After,
+		// per-attempt timeouts) does the retries for each node.
+		Transport: env.HTTPClient(Name).Transport,
+	}
+	if len(urls) > 1 {
+		// With several nodes, the client's own retries are kept for one
+		// thing: moving to the next node once a node has failed all of
+		// Dracon's attempts (a connection error, or 502, 503, 504 to the
+		// end). A request is tried at most 5 times on each node, never
+		// 5 × 4 times on one.
+		esCfg.MaxRetries = len(urls) - 1
+		esCfg.RetryOnError = func(_ *http.Request, err error) bool { return !isContextError(err) }
+	} else {
+		// One node: the client retrying what Dracon's client gave up on
+		// would try it up to 4 × 5 times.
+		esCfg.DisableRetry = true
+	}
+	client, err := elasticsearch.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("consumers.elasticsearch: %w", err)
+	}
+	where := strings.Join(shown, ", ")
+	if cfg.CloudID != "" {
+		where = "Elastic Cloud deployment " + strings.SplitN(cfg.CloudID, ":", 2)[0]
+	}
+	hint := fmt.Sprintf("set api_key (or %s), or user and password (or %s)", EnvAPIKey, EnvPassword)
+	if flavor == opensearch {
+		hint = fmt.Sprintf("set user and password (or %s)", EnvPassword)
+	}
+	c := &Consumer{
+		client:          client,
+		flavor:          flavor,
+		history:         cfg.HistoryIndex(),
+		current:         cfg.CurrentIndex(),
+		managed:         cfg.TemplateManaged(),
+		desc:            desc,
+		where:           where,
+		log:             env.Log,
+		version:         env.Version,
+		authHint:        hint,
+		batchSize:       cfg.BatchSize,
+		flushBytes:      cfg.FlushBytes,
+		itemRetryWait:   time.Second,
+		itemRetryRounds: 3,
+	}
+	if c.log == nil {
+		c.log = io.Discard
+	}
+	if c.batchSize <= 0 {
+		c.batchSize = config.ElasticsearchBatchSize
+	}
+	if c.flushBytes <= 0 {
+		c.flushBytes = config.ElasticsearchFlushBytes
+	}
+	return c, nil
+}
+
+func (c *Consumer) String() string { return Name }
+
+// plan is what a delivery sends first: each finding's two documents and
+// each fixed finding's update, with where each finding's ops are.
+type plan struct {
+	ops []op
+	// history[i] and current[i] are findings[i]'s ops; -1 when it has
+	// none (its description could not be rendered).
+	history, current []int
+	// fixed[j] is run.Fixed[j]'s update op; -1 when it has none.
+	fixed []int
+}
+
+// Publish indexes the findings and marks the fixed ones.
+func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []consumers.Finding) (consumers.Delivery, error) {
+	var d consumers.Delivery
+	p := c.plan(run, findings, &d)
+	if run.DryRun != nil {
+		return d, c.dryRun(run, p)
+	}
+	perform, version, err := c.connect(ctx)
+	if err != nil {
+		return d, err
+	}
+	if c.managed {
+		if err := c.putTemplate(ctx, perform, version); err != nil {
+			return d, err
+		}
+	}
+	s := c.sender(perform, run.Scan.GetScanUuid())
+	res, err := s.send(ctx, p.ops)
+	if err != nil {
+		return d, err
+	}
+	for i, f := range findings {
+		if p.history[i] < 0 {
+			continue
+		}
+		h, cur := res[p.history[i]], res[p.current[i]]
+		switch {
+		case !h.ok():
+			fail(&d, consumers.Errorf(f, "history document %s: %s", p.ops[p.history[i]].id, h.failure()))
+		case !cur.ok() && !cur.conflict():
+			fail(&d, consumers.Errorf(f, "current-state document %s: %s", p.ops[p.current[i]].id, cur.failure()))
+		case cur.Result == "created":
+			d.Created++
+		case h.Result == "updated" || cur.conflict():
+			// This scan was delivered before (its history document was
+			// there), or a later scan's current state is.
+			d.Unchanged++
+		default:
+			d.Updated++
+		}
+	}
+	return d, c.markFixed(ctx, s, run, p, res, &d)
+}
+
+// markFixed records, in the history, the fixed findings whose current
+// state the update found (a finding never indexed here, kept out by the
+// filter or fixed before this consumer was set up, has none), and counts
+// them.
+func (c *Consumer) markFixed(ctx context.Context, s *sender, run *consumers.Run, p plan, res []result, d *consumers.Delivery) error {
+	var ops []op
+	var which []int
+	for j, fx := range run.Fixed {
+		if p.fixed[j] < 0 {
+			continue
+		}
+		r := res[p.fixed[j]]
+		switch {
+		case r.Status == http.StatusNotFound:
+			continue // document_missing_exception: not indexed here
+		case !r.ok():
+			fail(d, fixedErrorf(fx, "current-state document: %s", r.failure()))
+			continue
+		}
+		doc := fixedDocument(run.Scan, fx)
+		if len(r.Source) > 0 {
+			// The current state as the update left it: the fixed
+			// observation keeps what the finding was (owners, first
+			// found, policy...).
+			var cur document
+			if json.Unmarshal(r.Source, &cur) == nil && cur.FindingID != "" {
+				cur.ScanID, cur.ScanStartTime = doc.ScanID, doc.ScanStartTime
+				doc = cur
+			}
+		}
+		o, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, doc)
+		if err != nil {
+			fail(d, fixedErrorf(fx, "%v", err))
+			continue
+		}
+		ops = append(ops, o)
+		which = append(which, j)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	hres, err := s.send(ctx, ops)
+	if err != nil {
+		return err
+	}
+	for k, j := range which {
+		switch {
+		case !hres[k].ok():
+			fail(d, fixedErrorf(run.Fixed[j], "history document %s: %s", ops[k].id, hres[k].failure()))
+		case res[p.fixed[j]].Result == "noop":
+			d.Unchanged++ // marked fixed by this scan already
+		default:
+			d.Updated++
+		}
+	}
+	return nil
+}
+
+func fixedErrorf(fx consumers.Fixed, format string, args ...any) string {
+	return fmt.Sprintf("fixed %s %s at %s (%s): %s", fx.Tool, fx.Rule, fx.Path, fx.ID, fmt.Sprintf(format, args...))
+}
+
+// fail counts a failed finding, listing at most maxErrors reasons.
+func fail(d *consumers.Delivery, msg string) {
+	d.Failed++
+	switch {
+	case len(d.Errors) < maxErrors:
+		d.Errors = append(d.Errors, msg)
+	case len(d.Errors) == maxErrors:
+		d.Errors = append(d.Errors, "and more: see failed for how many")
+	}
+}
+
+// plan builds the first bulk's ops: per finding its history document
+// (_id finding:scan) and its current state (_id finding, versioned by the
+// scan's start), then per fixed finding the update marking it fixed.
+func (c *Consumer) plan(run *consumers.Run, findings []consumers.Finding, d *consumers.Delivery) plan {
+	scanID := run.Scan.GetScanUuid()
+	version := scanTime(run.Scan).UnixMilli()
+	p := plan{history: make([]int, len(findings)), current: make([]int, len(findings)), fixed: make([]int, len(run.Fixed))}
+	for i, f := range findings {
+		p.history[i], p.current[i] = -1, -1
+		desc, err := c.desc.Render(tmpl.NewView(run.Scan, f.Tool, f.Issue))
+		if err != nil {
+			fail(d, consumers.Errorf(f, "description_template: %v", err))
+			continue
+		}
+		doc := newDocument(run.Scan, f, desc)
+		h, err := newOp("index", actionMeta{Index: c.history, ID: doc.FindingID + ":" + scanID}, doc)
+		if err != nil {
+			fail(d, consumers.Errorf(f, "%v", err))
+			continue
+		}
+		cur, err := newOp("index", actionMeta{Index: c.current, ID: doc.FindingID, Version: version, VersionType: "external_gte"}, doc)
+		if err != nil {
+			fail(d, consumers.Errorf(f, "%v", err))
+			continue
+		}
+		p.history[i], p.current[i] = len(p.ops), len(p.ops)+1
+		p.ops = append(p.ops, h, cur)
+	}
+	fixedAt := stamp(scanTime(run.Scan))
+	for j, fx := range run.Fixed {
+		p.fixed[j] = -1
+		if fx.ID == "" {
+			continue
+		}
+		o, err := newOp("update", actionMeta{Index: c.current, ID: fx.ID, RetryOnConflict: 3},
+			updateBody{Doc: fixedUpdate{Status: statusFixed, FixedAt: fixedAt}, Source: true})
+		if err != nil {
+			fail(d, fixedErrorf(fx, "%v", err))
+			continue
+		}
+		p.fixed[j] = len(p.ops)
+		p.ops = append(p.ops, o)
+	}
+	return p
+}
+
+func (c *Consumer) sender(perform esapi.Transport, scanID string) *sender {
+	return &sender{perform: perform, opaqueID: "dracon/" + scanID, batchSize: c.batchSize, flushBytes: c.flushBytes,
+		retryWait: c.itemRetryWait, retryRounds: c.itemRetryRounds, log: c.log, refusal: c.refused}
+}
+
+// refused is the error for a 401 or 403 on a write.
+func (c *Consumer) refused(status int, reason string) error {
+	if status == http.StatusUnauthorized {
+		return &refusedError{fmt.Sprintf("%s refused the credentials (401 %s): %s", c.where, reason, c.authHint)}
+	}
+	return &refusedError{fmt.Sprintf("%s: the credentials may not write to %s and %s (403 %s): they need the create_index and index privileges on both",
+		c.where, c.history, c.current, reason)}
+}
+
+// info is GET /'s answer, as both products give it.
+type info struct {
+	ClusterName string `json:"cluster_name"`
+	Version     struct {
+		Number       string `json:"number"`
+		Distribution string `json:"distribution"`
+	} `json:"version"`
+}
+
+// connect asks the cluster what it is (GET /) and says how to talk to
+// it: through the client, whose product check holds for Elasticsearch,
+// or through its transport for OpenSearch. GET / goes through the
+// transport, so that a cluster that is not what the config says gets a
+// message saying so rather than the client's "not Elasticsearch".
+func (c *Consumer) connect(ctx context.Context) (esapi.Transport, semver, error) {
+	resp, err := esapi.InfoRequest{}.Do(ctx, c.client.Transport)
+	if err != nil {
+		return nil, semver{}, fmt.Errorf("%s: GET /: %w", c.where, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, semver{}, fmt.Errorf("%s refused the credentials (GET /: 401 %s): %s", c.where, errorReason(data), c.authHint)
+	case resp.StatusCode == http.StatusForbidden:
+		return nil, semver{}, fmt.Errorf("%s: the credentials may not read the cluster's version (GET /: 403 %s): they need the monitor cluster privilege", c.where, errorReason(data))
+	case resp.IsError():
+		return nil, semver{}, fmt.Errorf("%s: GET /: %s: %s", c.where, resp.Status(), errorReason(data))
+	}
+	var in info
+	if err := json.Unmarshal(data, &in); err != nil || in.Version.Number == "" {
+		return nil, semver{}, fmt.Errorf("%s: GET / did not say which Elasticsearch or OpenSearch it is (is the URL a cluster's?)", c.where)
+	}
+	v := parseVersion(in.Version.Number)
+	isOpenSearch := in.Version.Distribution == "opensearch"
+	switch {
+	case isOpenSearch && c.flavor != opensearch:
+		return nil, semver{}, fmt.Errorf("%s is OpenSearch %s: set flavor: opensearch in consumers.elasticsearch", c.where, in.Version.Number)
+	case isOpenSearch:
+		if v.major < 1 || v.major > 3 {
+			return nil, semver{}, fmt.Errorf("%s is OpenSearch %s: Dracon indexes in OpenSearch 1.x, 2.x and 3.x", c.where, in.Version.Number)
+		}
+		fmt.Fprintf(c.log, "dracon: elasticsearch: OpenSearch %s (cluster %s)\n", in.Version.Number, in.ClusterName)
+		// The client's product check would refuse OpenSearch's answers:
+		// its transport does everything else the client does.
+		return c.client.Transport, v, nil
+	case c.flavor == opensearch:
+		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s, not OpenSearch: remove flavor: opensearch", c.where, in.Version.Number)
+	case resp.Header.Get("X-Elastic-Product") != "Elasticsearch":
+		// Elasticsearch has said so since 7.14; go-elasticsearch refuses
+		// a server that does not.
+		return nil, semver{}, fmt.Errorf("%s answers as Elasticsearch %s without the X-Elastic-Product header: an Elasticsearch before 7.14, or another product; Dracon needs Elasticsearch 7.14 or later", c.where, in.Version.Number)
+	case v.major == 7 && !v.atLeast(7, 14), v.major < 7:
+		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s: Dracon needs 7.14 or later (index templates, the flattened type, runtime fields)", c.where, in.Version.Number)
+	case v.major > 9:
+		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s: this Dracon's client (go-elasticsearch 8) speaks to 7.14 to 9.x", c.where, in.Version.Number)
+	}
+	fmt.Fprintf(c.log, "dracon: elasticsearch: Elasticsearch %s (cluster %s)\n", in.Version.Number, in.ClusterName)
+	return c.client, v, nil
+}
+
+// putTemplate installs the index template (idempotent: the same PUT each
+// run).
+func (c *Consumer) putTemplate(ctx context.Context, perform esapi.Transport, v semver) error {
+	body := templateJSON([]string{c.history, c.current}, c.flavor, v, c.version)
+	resp, err := esapi.IndicesPutIndexTemplateRequest{Name: c.history, Body: bytes.NewReader(body)}.Do(ctx, perform)
+	if err != nil {
+		return fmt.Errorf("%s: PUT _index_template/%s: %w", c.where, c.history, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("%s refused the credentials (PUT _index_template/%s: 401 %s): %s", c.where, c.history, errorReason(data), c.authHint)
+	case resp.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("%s: the credentials may not put the index template (PUT _index_template/%s: 403 %s): give them the manage_index_templates cluster privilege, or install the template yourself and set manage_template: false",
+			c.where, c.history, errorReason(data))
+	case resp.IsError():
+		return fmt.Errorf("%s: PUT _index_template/%s: %s: %s", c.where, c.history, resp.Status(), errorReason(data))
+	}
+	return nil
+}
+
+// dryRun writes what would be sent: the template and the bulk body, as
+// NDJSON, and, in comment lines, what depends on the cluster's answers.
+func (c *Consumer) dryRun(run *consumers.Run, p plan) error {
+	w := run.DryRun
+	fmt.Fprintf(w, "# elasticsearch: dry run: nothing is sent to %s (%s)\n", c.where, c.flavor)
+	if c.managed {
+		fmt.Fprintf(w, "# would PUT _index_template/%s\n", c.history)
+		// The newest version the flavor has decides the annotations'
+		// mapping the dry run shows; the real run asks the cluster.
+		v := semver{9, 0}
+		if c.flavor == opensearch {
+			v = semver{2, 7}
+		}
+		w.Write(templateJSON([]string{c.history, c.current}, c.flavor, v, c.version))
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "# would POST _bulk: %d actions (%s: history, %s: current state)\n", len(p.ops), c.history, c.current)
+	for _, o := range p.ops {
+		w.Write(o.meta)
+		w.Write(o.source)
+	}
+	var fixed []op
+	for j, fx := range run.Fixed {
+		if p.fixed[j] < 0 {
+			continue
+		}
+		o, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, fixedDocument(run.Scan, fx))
+		if err != nil {
+			return err
+		}
+		fixed = append(fixed, o)
+	}
+	if len(fixed) > 0 {
+		fmt.Fprintf(w, "# then, for each fixed finding %s holds, its fixed observation in %s (with the fields the update gives back):\n", c.current, c.history)
+		for _, o := range fixed {
+			w.Write(o.meta)
+			w.Write(o.source)
+		}
+	}
+	return nil
+}
+
+// semver is a version's major and minor.
+type semver struct{ major, minor int }
+
+func (v semver) atLeast(major, minor int) bool {
+	return v.major > major || v.major == major && v.minor >= minor
+}
+
+// parseVersion reads "8.15.0" or "9.0.0-SNAPSHOT".
+func parseVersion(s string) semver {
+	parts := strings.SplitN(s, ".", 3)
+	var v semver
+	v.major, _ = strconv.Atoi(parts[0])
+	if len(parts) > 1 {
+		v.minor, _ = strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	}
+	return v
+}
