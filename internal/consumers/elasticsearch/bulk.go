@@ -97,7 +97,7 @@ func (r result) failure() string {
 // bulkResponse is the bulk API's answer: one item per action, in order,
 // each an object with one key, the action.
 type bulkResponse struct {
-	Errors bool                         `json:"errors"`
+	Errors bool                          `json:"errors"`
 	Items  []map[string]bulkResponseItem `json:"items"`
 }
 
