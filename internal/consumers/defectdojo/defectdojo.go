@@ -43,30 +43,43 @@ type Consumer struct {
 	client *client
 }
 
-// New builds the consumer. It needs DefectDojo's address; a missing
-// token is reported when findings are sent, so a dry run works without
-// one.
+// New builds the consumer. It needs DefectDojo's address and an API
+// token (the config's keys or their environment variables); built for a
+// dry run (env.DryRun), it needs neither.
 func New(cfg *config.DefectDojo, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, env.DryRun)
+}
+
+// NewDryRun builds the consumer for a dry run: without an address or a
+// token it still shows every request it would make.
+func NewDryRun(cfg *config.DefectDojo, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, true)
+}
+
+func build(cfg *config.DefectDojo, env consumers.Env, dryRun bool) (*Consumer, error) {
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	raw := cfg.URL
-	if raw == "" {
-		raw = getenv(EnvURL)
+	raw := firstNonEmpty(cfg.URL, getenv(EnvURL))
+	var base string
+	switch {
+	case raw == "" && !dryRun:
+		return nil, errNoURL
+	case raw != "":
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("defectdojo: %q is not DefectDojo's address (https://defectdojo.example.com)", raw)
+		}
+		// The address may be given with the API's path; requests add it.
+		base = strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api/v2"), "/")
 	}
-	if raw == "" {
-		return nil, fmt.Errorf("defectdojo: no address: set consumers.defectdojo.url or %s (https://defectdojo.example.com)", EnvURL)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("defectdojo: %q is not DefectDojo's address (https://defectdojo.example.com)", raw)
-	}
-	// The address may be given with the API's path; requests add it.
-	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api/v2"), "/")
 	token, err := env.Secret(cfg.Token, EnvToken)
 	if err != nil {
 		return nil, fmt.Errorf("defectdojo: consumers.defectdojo.token: %w", err)
+	}
+	if token == "" && !dryRun {
+		return nil, errNoToken
 	}
 	c := &Consumer{cfg: cfg, env: env, base: base, token: token}
 	if cfg.DescriptionTemplate != "" {
@@ -77,6 +90,12 @@ func New(cfg *config.DefectDojo, env consumers.Env) (*Consumer, error) {
 	c.client = &client{base: base, token: token, http: env.HTTPClient("defectdojo"), userAgent: "dracon/" + firstNonEmpty(env.Version, "dev")}
 	return c, nil
 }
+
+// errNoURL and errNoToken say where the address and the token go.
+var (
+	errNoURL   = fmt.Errorf("defectdojo: no address: set consumers.defectdojo.url or %s (https://defectdojo.example.com)", EnvURL)
+	errNoToken = fmt.Errorf("defectdojo: no API token: set consumers.defectdojo.token (env:NAME or file:PATH) or %s", EnvToken)
+)
 
 // String is the config key.
 func (c *Consumer) String() string { return "defectdojo" }
@@ -228,8 +247,12 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	if err != nil {
 		return d, err
 	}
+	// Built for a dry run, and asked to send.
+	if run.DryRun == nil && c.base == "" {
+		return d, errNoURL
+	}
 	if run.DryRun == nil && c.token == "" {
-		return d, fmt.Errorf("defectdojo: no API token: set consumers.defectdojo.token (env:NAME or file:PATH) or %s", EnvToken)
+		return d, errNoToken
 	}
 	for _, g := range c.groups(run, findings) {
 		if len(g.findings) == 0 && !t.closeOld {
@@ -293,7 +316,7 @@ func (c *Consumer) count(d *consumers.Delivery, tool string, sent int, res *reim
 // dryRun prints the request a reimport would make.
 func (c *Consumer) dryRun(run *consumers.Run, r reimport, sent int) {
 	w := run.DryRun
-	fmt.Fprintf(w, "defectdojo: would reimport %d findings of %s: POST %s%s\n", sent, r.TestTitle, c.base, reimportPath)
+	fmt.Fprintf(w, "defectdojo: would reimport %d findings of %s: POST %s%s\n", sent, r.TestTitle, firstNonEmpty(c.base, "<consumers.defectdojo.url>"), reimportPath)
 	for _, kv := range r.fields() {
 		fmt.Fprintf(w, "  %s: %s\n", kv[0], kv[1])
 	}

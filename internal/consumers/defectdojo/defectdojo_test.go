@@ -479,7 +479,9 @@ func TestFindingsInGenericFormat(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	f := setup(t, &config.DefectDojo{})
 	// No token in the environment: a dry run still says all it would send.
-	c, err := New(f.cfg, consumertest.Env(t, nil, nil))
+	env := consumertest.Env(t, nil, nil)
+	env.DryRun = true
+	c, err := New(f.cfg, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,11 +517,31 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	_, err := New(&config.DefectDojo{}, consumertest.Env(t, nil, nil))
+	_, err := New(&config.DefectDojo{}, consumertest.Env(t, map[string]string{EnvToken: testToken}, nil))
 	if err == nil || !strings.Contains(err.Error(), "consumers.defectdojo.url") || !strings.Contains(err.Error(), EnvURL) {
 		t.Errorf("no URL: %v", err)
 	}
-	c, err := New(&config.DefectDojo{}, consumertest.Env(t, map[string]string{EnvURL: "https://dd.example.com/api/v2/"}, nil))
+	_, err = New(&config.DefectDojo{URL: "https://dd.example.com"}, consumertest.Env(t, nil, nil))
+	if err == nil || !strings.Contains(err.Error(), "consumers.defectdojo.token") || !strings.Contains(err.Error(), EnvToken) {
+		t.Errorf("no token: %v", err)
+	}
+	// For a dry run neither is needed; asked to send, it says what is missing.
+	c, err := NewDryRun(&config.DefectDojo{}, consumertest.Env(t, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := consumertest.Run(t)
+	var out bytes.Buffer
+	run.DryRun = &out
+	if d, err := c.Publish(context.Background(), run, consumers.Flatten(run.Results)); err != nil || d.Created == 0 ||
+		!strings.Contains(out.String(), "POST <consumers.defectdojo.url>/api/v2/reimport-scan/") {
+		t.Errorf("%v %+v", err, d)
+	}
+	run.DryRun = nil
+	if _, err := c.Publish(context.Background(), run, nil); err == nil || !strings.Contains(err.Error(), "consumers.defectdojo.url") {
+		t.Errorf("sending without an address: %v", err)
+	}
+	c, err = New(&config.DefectDojo{}, consumertest.Env(t, map[string]string{EnvURL: "https://dd.example.com/api/v2/", EnvToken: testToken}, nil))
 	if err != nil || c.base != "https://dd.example.com" || c.String() != "defectdojo" {
 		t.Errorf("%v %+v", err, c)
 	}

@@ -45,29 +45,53 @@ type Consumer struct {
 	pollEvery time.Duration
 }
 
-// New builds the consumer. It needs Dependency-Track's address; a missing
-// API key is reported when BOMs are sent, so a dry run works without one.
+// New builds the consumer. It needs Dependency-Track's address and an
+// API key (the config's keys or their environment variables); built for
+// a dry run (env.DryRun), it needs neither.
 func New(cfg *config.DependencyTrack, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, env.DryRun)
+}
+
+// NewDryRun builds the consumer for a dry run: without an address or a
+// key it looks nothing up and shows every upload as one that would
+// create its project.
+func NewDryRun(cfg *config.DependencyTrack, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, true)
+}
+
+// errNoURL and errNoKey say where the address and the key go.
+var (
+	errNoURL = fmt.Errorf("dependency_track: no address: set consumers.dependency_track.url or %s (https://dtrack.example.com, the API server)", EnvURL)
+	errNoKey = fmt.Errorf("dependency_track: no API key: set consumers.dependency_track.api_key (env:NAME or file:PATH) or %s", EnvAPIKey)
+)
+
+func build(cfg *config.DependencyTrack, env consumers.Env, dryRun bool) (*Consumer, error) {
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	raw := cfg.URL
-	if raw == "" {
-		raw = getenv(EnvURL)
+	raw := firstNonEmpty(cfg.URL, getenv(EnvURL))
+	var base string
+	switch {
+	case raw == "" && !dryRun:
+		return nil, errNoURL
+	case raw != "":
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("dependency_track: %q is not Dependency-Track's address (https://dtrack.example.com)", raw)
+		}
+		// The address may be given with the API's path; requests add it.
+		base = strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api/v1"), "/api")
 	}
-	if raw == "" {
-		return nil, fmt.Errorf("dependency_track: no address: set consumers.dependency_track.url or %s (https://dtrack.example.com, the API server)", EnvURL)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("dependency_track: %q is not Dependency-Track's address (https://dtrack.example.com)", raw)
-	}
-	// The address may be given with the API's path; requests add it.
-	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api/v1"), "/api")
 	key, err := env.Secret(cfg.APIKey, EnvAPIKey)
 	if err != nil {
 		return nil, fmt.Errorf("dependency_track: consumers.dependency_track.api_key: %w", err)
+	}
+	if key == "" && !dryRun {
+		return nil, errNoKey
+	}
+	if base == "" {
+		key = "" // nowhere to look projects up
 	}
 	c := &Consumer{cfg: cfg, env: env, base: base, key: key, pollEvery: time.Second}
 	c.client = &client{base: base, key: key, http: env.HTTPClient("dependency_track"), userAgent: "dracon/" + firstNonEmpty(env.Version, "dev")}
@@ -108,8 +132,12 @@ func (u upload) existed(haveKey bool) bool {
 // Publish uploads each SBOM finding's BOM.
 func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []consumers.Finding) (consumers.Delivery, error) {
 	var d consumers.Delivery
+	// Built for a dry run, and asked to send.
+	if run.DryRun == nil && c.base == "" {
+		return d, errNoURL
+	}
 	if run.DryRun == nil && c.key == "" {
-		return d, fmt.Errorf("dependency_track: no API key: set consumers.dependency_track.api_key (env:NAME or file:PATH) or %s", EnvAPIKey)
+		return d, errNoKey
 	}
 	sboms := c.sboms(findings, &d)
 	if len(sboms) == 0 {
@@ -298,7 +326,8 @@ func (c *Consumer) dryRun(run *consumers.Run, u upload, r bomRequest) {
 	case c.key == "" && c.cfg.ProjectUUID != "":
 		what = "would upload to"
 	}
-	fmt.Fprintf(w, "dependency_track: %s project %s with %s's BOM (%d components): PUT %s/api/v1/bom\n", what, c.projectName(u), u.f.Tool, u.components, c.base)
+	fmt.Fprintf(w, "dependency_track: %s project %s with %s's BOM (%d components): PUT %s/api/v1/bom\n", what, c.projectName(u), u.f.Tool, u.components,
+		firstNonEmpty(c.base, "<consumers.dependency_track.url>"))
 	shown := r
 	shown.BOM = fmt.Sprintf("<%d bytes of CycloneDX, base64 encoded>", len(u.data))
 	var out bytes.Buffer

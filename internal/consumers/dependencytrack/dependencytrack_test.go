@@ -350,7 +350,9 @@ func TestRefused(t *testing.T) {
 func TestDryRun(t *testing.T) {
 	f := setup(t, &config.DependencyTrack{Wait: true})
 	// No key: no lookup, every upload "would create".
-	c, err := New(f.cfg, consumertest.Env(t, nil, nil))
+	env := consumertest.Env(t, nil, nil)
+	env.DryRun = true
+	c, err := New(f.cfg, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,11 +389,32 @@ func TestDryRun(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestNew(t *testing.T) {
-	_, err := New(&config.DependencyTrack{}, consumertest.Env(t, nil, nil))
+	_, err := New(&config.DependencyTrack{}, consumertest.Env(t, map[string]string{EnvAPIKey: testKey}, nil))
 	if err == nil || !strings.Contains(err.Error(), "consumers.dependency_track.url") || !strings.Contains(err.Error(), EnvURL) {
 		t.Errorf("no URL: %v", err)
 	}
-	c, err := New(&config.DependencyTrack{}, consumertest.Env(t, map[string]string{EnvURL: "https://dtrack.example.com/api/"}, nil))
+	_, err = New(&config.DependencyTrack{URL: "https://dtrack.example.com"}, consumertest.Env(t, nil, nil))
+	if err == nil || !strings.Contains(err.Error(), "consumers.dependency_track.api_key") || !strings.Contains(err.Error(), EnvAPIKey) {
+		t.Errorf("no key: %v", err)
+	}
+	// For a dry run neither is needed (nothing is looked up without an
+	// address, even with a key).
+	dry, err := NewDryRun(&config.DependencyTrack{}, consumertest.Env(t, map[string]string{EnvAPIKey: testKey}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := consumertest.Run(t)
+	var out bytes.Buffer
+	dr.DryRun = &out
+	if d, err := dry.Publish(context.Background(), dr, consumers.Flatten(dr.Results)); err != nil || d.Created != 1 ||
+		!strings.Contains(out.String(), "would create project \"acme/shop\" version \"main\" with syft's BOM (8 components): PUT <consumers.dependency_track.url>/api/v1/bom") {
+		t.Errorf("%v %+v:\n%s", err, d, out.String())
+	}
+	dr.DryRun = nil
+	if _, err := dry.Publish(context.Background(), dr, consumers.Flatten(dr.Results)); err == nil || !strings.Contains(err.Error(), "consumers.dependency_track.url") {
+		t.Errorf("sending without an address: %v", err)
+	}
+	c, err := New(&config.DependencyTrack{}, consumertest.Env(t, map[string]string{EnvURL: "https://dtrack.example.com/api/", EnvAPIKey: testKey}, nil))
 	if err != nil || c.base != "https://dtrack.example.com" || c.String() != "dependency_track" {
 		t.Errorf("%v %+v", err, c)
 	}

@@ -50,29 +50,51 @@ type Consumer struct {
 	client *client
 }
 
-// New builds the consumer. It needs the install's address; a missing
-// token is reported when findings are sent, so a dry run works without
-// one.
+// New builds the consumer. It needs the install's address and a Conduit
+// token (the config's keys or their environment variables); built for a
+// dry run (env.DryRun), it needs neither.
 func New(cfg *config.Phorge, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, env.DryRun)
+}
+
+// NewDryRun builds the consumer for a dry run: without an address or a
+// token it looks nothing up and shows every task as one it would create.
+func NewDryRun(cfg *config.Phorge, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, true)
+}
+
+// errNoURL and errNoToken say where the address and the token go.
+var (
+	errNoURL   = fmt.Errorf("phorge: no address: set consumers.phorge.url or %s (https://phorge.example.com)", EnvURL)
+	errNoToken = fmt.Errorf("phorge: no API token: set consumers.phorge.token (env:NAME or file:PATH) or %s", EnvToken)
+)
+
+func build(cfg *config.Phorge, env consumers.Env, dryRun bool) (*Consumer, error) {
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	raw := cfg.URL
-	if raw == "" {
-		raw = getenv(EnvURL)
+	raw := firstNonEmpty(cfg.URL, getenv(EnvURL))
+	var base string
+	switch {
+	case raw == "" && !dryRun:
+		return nil, errNoURL
+	case raw != "":
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("phorge: %q is not the install's address (https://phorge.example.com)", raw)
+		}
+		base = strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api")
 	}
-	if raw == "" {
-		return nil, fmt.Errorf("phorge: no address: set consumers.phorge.url or %s (https://phorge.example.com)", EnvURL)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("phorge: %q is not the install's address (https://phorge.example.com)", raw)
-	}
-	base := strings.TrimSuffix(strings.TrimRight(raw, "/"), "/api")
 	token, err := env.Secret(cfg.Token, EnvToken)
 	if err != nil {
 		return nil, fmt.Errorf("phorge: consumers.phorge.token: %w", err)
+	}
+	if token == "" && !dryRun {
+		return nil, errNoToken
+	}
+	if base == "" {
+		token = "" // nowhere to look tasks up
 	}
 	c := &Consumer{cfg: cfg, env: env, base: base, token: token}
 	if cfg.DescriptionTemplate != "" {
@@ -108,8 +130,12 @@ func Marker(id string) string {
 // findings gone.
 func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []consumers.Finding) (consumers.Delivery, error) {
 	var d consumers.Delivery
+	// Built for a dry run, and asked to send.
+	if run.DryRun == nil && c.base == "" {
+		return d, errNoURL
+	}
 	if run.DryRun == nil && c.token == "" {
-		return d, fmt.Errorf("phorge: no API token: set consumers.phorge.token (env:NAME or file:PATH) or %s", EnvToken)
+		return d, errNoToken
 	}
 	var entries []entry
 	for _, f := range findings {

@@ -363,7 +363,9 @@ func TestRefused(t *testing.T) {
 
 func TestDryRun(t *testing.T) {
 	f := setup(t, &config.Phorge{})
-	c, err := New(f.cfg, consumertest.Env(t, nil, nil))
+	env := consumertest.Env(t, nil, nil)
+	env.DryRun = true
+	c, err := New(f.cfg, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,11 +407,30 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	_, err := New(&config.Phorge{}, consumertest.Env(t, nil, nil))
+	_, err := New(&config.Phorge{}, consumertest.Env(t, map[string]string{EnvToken: testToken}, nil))
 	if err == nil || !strings.Contains(err.Error(), "consumers.phorge.url") || !strings.Contains(err.Error(), EnvURL) {
 		t.Errorf("no URL: %v", err)
 	}
-	c, err := New(&config.Phorge{}, consumertest.Env(t, map[string]string{EnvURL: "https://phorge.example.com/api/"}, nil))
+	_, err = New(&config.Phorge{URL: "https://phorge.example.com"}, consumertest.Env(t, nil, nil))
+	if err == nil || !strings.Contains(err.Error(), "consumers.phorge.token") || !strings.Contains(err.Error(), EnvToken) {
+		t.Errorf("no token: %v", err)
+	}
+	// For a dry run neither is needed; asked to send, it says what is missing.
+	dry, err := NewDryRun(&config.Phorge{}, consumertest.Env(t, map[string]string{EnvToken: testToken}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := consumertest.Run(t)
+	var out bytes.Buffer
+	dr.DryRun = &out
+	if d, err := dry.Publish(context.Background(), dr, consumers.Flatten(dr.Results)); err != nil || d.Created != tasks {
+		t.Errorf("%v %+v", err, d)
+	}
+	dr.DryRun = nil
+	if _, err := dry.Publish(context.Background(), dr, nil); err == nil || !strings.Contains(err.Error(), "consumers.phorge.url") {
+		t.Errorf("sending without an address: %v", err)
+	}
+	c, err := New(&config.Phorge{}, consumertest.Env(t, map[string]string{EnvURL: "https://phorge.example.com/api/", EnvToken: testToken}, nil))
 	if err != nil || c.base != "https://phorge.example.com" || c.String() != "phorge" {
 		t.Errorf("%v %+v", err, c)
 	}
