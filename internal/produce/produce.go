@@ -69,6 +69,9 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 		parse = p.Parse
 	}
 
+	if p.Fetch != nil && o.Report == "" { // the report comes from an API
+		return fetch(ctx, p, o, out, parse)
+	}
 	if p.Tool == nil || o.Report != "" { // read the file an earlier step wrote
 		if o.Report == "" {
 			return skip(out, "no report file configured (set producers."+p.Name+".paths)")

@@ -65,6 +65,10 @@ type Producer struct {
 	// Tool says how to run the scanner; nil for producers that only import
 	// a report an earlier CI step wrote (the sarif producer).
 	Tool *Tool
+	// Fetch, when set (and Tool nil), fetches the report from a service's
+	// API (GitHub's alerts); a configured report file (paths) is read
+	// instead when given.
+	Fetch FetchFunc
 	// RunsHere says whether Dracon's own CI installs and runs this scanner
 	// for real; otherwise it is tested on recorded outputs only.
 	RunsHere bool
