@@ -141,10 +141,10 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	htmlPath := c.HTMLPath()
 	old, readErr := os.ReadFile(htmlPath)
 	existed := readErr == nil
-	if run.DryRun != nil {
-		return c.dryRun(run.DryRun, p, html, existed)
-	}
 	htmlSame := existed && bytes.Equal(old, html)
+	if run.DryRun != nil {
+		return c.dryRun(run.DryRun, p, html, existed, htmlSame)
+	}
 	switch {
 	case htmlSame:
 		d.Unchanged++
@@ -179,14 +179,10 @@ func (c *Consumer) printPDF(ctx context.Context, htmlPath string, htmlSame bool,
 		}
 		return
 	}
-	pdfInfo, statErr := os.Stat(pdfPath)
-	if htmlSame && statErr == nil {
-		// The HTML is as it was: so is its PDF, unless the PDF is
-		// older than it.
-		if hi, err := os.Stat(htmlPath); err == nil && !pdfInfo.ModTime().Before(hi.ModTime()) {
-			d.Unchanged++
-			return
-		}
+	_, statErr := os.Stat(pdfPath)
+	if htmlSame && pdfUpToDate(htmlPath, pdfPath) {
+		d.Unchanged++
+		return
 	}
 	if err := printToPDF(ctx, browser, htmlPath, pdfPath); err != nil {
 		d.Failed++
@@ -203,12 +199,15 @@ func (c *Consumer) printPDF(ctx context.Context, htmlPath string, htmlSame bool,
 
 // dryRun says what the report would hold and where it would go, and
 // writes nothing.
-func (c *Consumer) dryRun(w io.Writer, p *page, html []byte, existed bool) (consumers.Delivery, error) {
+func (c *Consumer) dryRun(w io.Writer, p *page, html []byte, existed, same bool) (consumers.Delivery, error) {
 	var d consumers.Delivery
 	verb := "would create"
-	if existed {
+	switch {
+	case same:
+		verb, d.Unchanged = "would leave as it is", 1
+	case existed:
 		verb, d.Updated = "would replace", 1
-	} else {
+	default:
 		d.Created = 1
 	}
 	fmt.Fprintf(w, "report: %s %s (%d bytes)\n", verb, c.HTMLPath(), len(html))
@@ -223,6 +222,9 @@ func (c *Consumer) dryRun(w io.Writer, p *page, html []byte, existed bool) (cons
 		d.Failed, d.Errors = 1, []string{"report: no PDF: " + err.Error()}
 	case err != nil:
 		fmt.Fprintf(w, "report: would write no PDF: %v\n", err)
+	case same && pdfUpToDate(c.HTMLPath(), c.PDFPath()):
+		fmt.Fprintf(w, "report: would leave as it is %s\n", c.PDFPath())
+		d.Unchanged++
 	default:
 		_, statErr := os.Stat(c.PDFPath())
 		verb := "would create"
@@ -235,6 +237,17 @@ func (c *Consumer) dryRun(w io.Writer, p *page, html []byte, existed bool) (cons
 		fmt.Fprintf(w, "report: %s %s, printed with %s\n", verb, c.PDFPath(), browser)
 	}
 	return d, nil
+}
+
+// pdfUpToDate: the PDF was printed from the HTML as it is, that is, after
+// it was last written. (Called when the HTML would be written the same.)
+func pdfUpToDate(htmlPath, pdfPath string) bool {
+	pi, err := os.Stat(pdfPath)
+	if err != nil {
+		return false
+	}
+	hi, err := os.Stat(htmlPath)
+	return err == nil && !pi.ModTime().Before(hi.ModTime())
 }
 
 // writeAtomic writes data to path through a temporary file in the same

