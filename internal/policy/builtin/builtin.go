@@ -6,8 +6,10 @@
 //   - dracon.builtin.branch: pushes, scheduled and local runs warn about new
 //     high or critical findings and open critical ones, and never fail;
 //   - dracon.builtin.release: a release or a tag may not ship with an open
-//     critical finding, or a high one older than its owners' SLA
-//     (data.dracon.sla);
+//     critical finding, a high one older than its owners' SLA
+//     (data.dracon.sla), or one whose CVE is known to be exploited (the
+//     exploits enricher's annotation known_exploited "true", from CISA's
+//     KEV catalogue), whatever its severity;
 //   - dracon.builtin.secrets: a secret fails the scan, whatever the event;
 //   - dracon.builtin.exceptions: the exceptions (data.dracon.exceptions) that
 //     exempt findings from those denies, and the warnings about expired or

@@ -1,9 +1,12 @@
-# Releases: nothing ships with an open critical finding, or with a high one
-# older than its owners' SLA.
+# Releases: nothing ships with an open critical finding, with a high one
+# older than its owners' SLA, or with a vulnerability known to be exploited.
 #
 # On a release or a tag, deny each open, unexempted finding that is
 #   - critical, whatever its age, or
-#   - high, and first seen more days ago (age_days) than the SLA allows.
+#   - high, and first seen more days ago (age_days) than the SLA allows, or
+#   - of a CVE in CISA's Known Exploited Vulnerabilities catalogue (the
+#     exploits enricher's annotation known_exploited "true"), whatever its
+#     severity: it is exploited now, whatever a scanner rated it.
 #
 # The SLA comes from data.dracon.sla:
 #
@@ -38,6 +41,34 @@ deny contains {"msg": msg, "finding": f.id} if {
 	not exceptions.exempt(f)
 	msg := sprintf("open %s is %d days old, past %s", [lib.name(f), f.age_days, sla_name(f)])
 }
+
+deny contains {"msg": msg, "finding": f.id} if {
+	input.context.event in events
+	some f in input.findings
+	known_exploited(f)
+	lib.open(f)
+	not exceptions.exempt(f)
+	msg := sprintf("open %s is known to be exploited (%s): a release may not ship with a known exploited vulnerability", [lib.name(f), kev_ref(f)])
+}
+
+# known_exploited(f): the exploits enricher found the finding's CVE in
+# CISA's catalogue. Annotations are strings; only "true" counts.
+known_exploited(f) if f.annotations.known_exploited == "true"
+
+# kev_cves(f) names the listed CVEs: the enricher's kev_cve (several are
+# comma-separated), else the finding's own CVE, else "its CVE" (an
+# annotation written by hand, without the enricher).
+kev_cves(f) := concat(", ", split(f.annotations.kev_cve, ",")) if {
+	f.annotations.kev_cve != ""
+} else := f.cve if {
+	f.cve != ""
+} else := "its CVE"
+
+# kev_ref(f) is "CISA KEV CVE-2021-44228, remediation due 2021-12-24": the
+# catalogue's due date (US federal agencies' deadline), when known.
+kev_ref(f) := sprintf("CISA KEV %s, remediation due %s", [kev_cves(f), f.annotations.kev_due_date]) if {
+	f.annotations.kev_due_date != ""
+} else := sprintf("CISA KEV %s", [kev_cves(f)])
 
 # The default SLA for high findings, in days.
 default_high_days := d if {

@@ -160,6 +160,95 @@ test_several_findings if {
 	fixtures.ids(result) == {"c1", "h1"}
 }
 
+# kev(over) is a medium osv-scanner finding on golang.org/x/net whose CVE
+# the exploits enricher found in CISA's catalogue, with over's fields
+# instead.
+kev(over) := fixtures.finding(object.union(
+	{
+		"tool": "osv-scanner", "tools": ["osv-scanner"], "kind": "dependency", "rule": "GHSA-qppj-fm5r-hxr3",
+		"title": "HTTP/2 Stream Cancellation Attack", "severity": "medium", "cwe": [], "cve": "CVE-2023-44487",
+		"path": "go.mod", "start_line": 0, "end_line": 0, "target": "pkg:golang/golang.org/x/net@v0.8.0",
+		"annotations": {
+			"known_exploited": "true", "kev_cve": "CVE-2023-44487", "kev_date_added": "2023-10-10",
+			"kev_due_date": "2023-10-31", "kev_ransomware": "Unknown", "epss": "0.941", "epss_percentile": "0.9991",
+		},
+	},
+	over,
+))
+
+denied_kev(over) := result if {
+	result := release.deny with input as fixtures.run("release", [kev(over)])
+}
+
+test_known_exploited_denied if {
+	denied_kev({}) == {{
+		"msg": "open medium finding GHSA-qppj-fm5r-hxr3 (osv-scanner) in go.mod is known to be exploited (CISA KEV CVE-2023-44487, remediation due 2023-10-31): a release may not ship with a known exploited vulnerability",
+		"finding": "f1",
+	}}
+}
+
+test_known_exploited_denied_whatever_its_severity if {
+	every severity in ["high", "medium", "low", "info", "unknown"] {
+		fixtures.ids(denied_kev({"severity": severity, "age_days": 0})) == {"f1"}
+	}
+}
+
+test_known_exploited_denied_on_tag_whatever_its_status if {
+	every status in ["new", "existing", "outside_diff"] {
+		result := release.deny with input as fixtures.run("tag", [kev({"status": status})])
+		fixtures.ids(result) == {"f1"}
+	}
+}
+
+# A critical one is denied by both rules: each message is a reason.
+test_known_exploited_critical_has_both_reasons if {
+	fixtures.msgs(denied_kev({"severity": "critical", "rule": "CVE-2021-44228", "path": "pom.xml", "annotations": {"kev_cve": "CVE-2021-44228", "kev_due_date": "2021-12-24"}})) == {
+		"open critical finding CVE-2021-44228 (osv-scanner) in pom.xml: a release may not ship with an open critical finding",
+		"open critical finding CVE-2021-44228 (osv-scanner) in pom.xml is known to be exploited (CISA KEV CVE-2021-44228, remediation due 2021-12-24): a release may not ship with a known exploited vulnerability",
+	}
+}
+
+test_known_exploited_names_every_listed_cve if {
+	fixtures.msgs(denied_kev({"annotations": {"kev_cve": "CVE-2021-3156,CVE-2022-22965", "kev_due_date": "2022-04-25"}})) == {"open medium finding GHSA-qppj-fm5r-hxr3 (osv-scanner) in go.mod is known to be exploited (CISA KEV CVE-2021-3156, CVE-2022-22965, remediation due 2022-04-25): a release may not ship with a known exploited vulnerability"}
+}
+
+# Without the enricher's kev_cve and due date (an annotation a custom
+# policy or a tool wrote), the finding's CVE, else "its CVE".
+test_known_exploited_without_kev_details if {
+	bare := {"known_exploited": "true"}
+	with_cve := release.deny with input as fixtures.run("release", [fixtures.finding({"severity": "low", "cve": "CVE-2024-3400", "annotations": bare})])
+	fixtures.msgs(with_cve) == {"open low finding G101 (gosec) in a/b.go:12 is known to be exploited (CISA KEV CVE-2024-3400): a release may not ship with a known exploited vulnerability"}
+	without := release.deny with input as fixtures.run("release", [fixtures.finding({"severity": "low", "annotations": bare})])
+	fixtures.msgs(without) == {"open low finding G101 (gosec) in a/b.go:12 is known to be exploited (CISA KEV its CVE): a release may not ship with a known exploited vulnerability"}
+}
+
+test_not_known_exploited_not_denied if {
+	every v in ["false", "True", "yes", ""] {
+		count(denied_kev({"annotations": {"known_exploited": v}})) == 0
+	}
+
+	# No such annotation: the enricher found nothing, or had no data.
+	scored := release.deny with input as fixtures.run("release", [fixtures.finding({"severity": "medium", "annotations": {"epss": "0.97"}})])
+	count(scored) == 0
+}
+
+test_suppressed_or_exempt_known_exploited_not_denied if {
+	count(denied_kev({"suppressed": true})) == 0
+	every triage in ["suppressed", "false_positive", "accepted_risk"] {
+		count(denied_kev({"triage": triage})) == 0
+	}
+	result := release.deny with input as fixtures.run("release", [kev({})])
+		with data.dracon.exceptions as [fixtures.exception({"rule": "GHSA-qppj-fm5r-hxr3", "reason": "not reachable: no HTTP/2 server"})]
+	count(result) == 0
+}
+
+test_known_exploited_other_events_not_denied if {
+	every event in ["pull_request", "push", "schedule", "manual"] {
+		result := release.deny with input as fixtures.run(event, [kev({})])
+		count(result) == 0
+	}
+}
+
 test_no_warn if {
 	not release.warn with input as fixtures.run("release", [fixtures.finding({"severity": "critical"})])
 }
