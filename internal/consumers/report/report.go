@@ -173,7 +173,7 @@ func (c *Consumer) printPDF(ctx context.Context, htmlPath string, htmlSame bool,
 	if err != nil {
 		if c.pdf.Required {
 			d.Failed++
-			d.Errors = append(d.Errors, "report: no PDF: "+err.Error())
+			d.Errors = append(d.Errors, "no PDF: "+err.Error())
 		} else {
 			fmt.Fprintf(c.log, "dracon: report: no PDF: %v (consumers.report.pdf: required makes this an error)\n", err)
 		}
@@ -186,7 +186,7 @@ func (c *Consumer) printPDF(ctx context.Context, htmlPath string, htmlSame bool,
 	}
 	if err := printToPDF(ctx, browser, htmlPath, pdfPath); err != nil {
 		d.Failed++
-		d.Errors = append(d.Errors, "report: no PDF: "+err.Error())
+		d.Errors = append(d.Errors, "no PDF: "+err.Error())
 		return
 	}
 	if statErr == nil {
@@ -219,7 +219,7 @@ func (c *Consumer) dryRun(w io.Writer, p *page, html []byte, existed, same bool)
 	switch {
 	case err != nil && c.pdf.Required:
 		fmt.Fprintf(w, "report: would fail to print %s: %v\n", c.PDFPath(), err)
-		d.Failed, d.Errors = 1, []string{"report: no PDF: " + err.Error()}
+		d.Failed, d.Errors = 1, []string{"no PDF: " + err.Error()}
 	case err != nil:
 		fmt.Fprintf(w, "report: would write no PDF: %v\n", err)
 	case same && pdfUpToDate(c.HTMLPath(), c.PDFPath()):
