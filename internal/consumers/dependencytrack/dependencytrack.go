@@ -30,6 +30,10 @@ const (
 	EnvAPIKey = "DRACON_DEPENDENCY_TRACK_API_KEY"
 )
 
+// maxBOMChars is the longest bom value PUT /api/v1/bom takes
+// (BomResource: 20'000'000 characters).
+const maxBOMChars = 20_000_000
+
 // ownerTagPrefix is Dracon's ownerAnnotation ("Owner"): the project is
 // tagged Owner:<owner>. Dependency-Track keeps tags in lower case.
 const ownerTagPrefix = "Owner:"
@@ -210,6 +214,9 @@ func (c *Consumer) send(ctx context.Context, run *consumers.Run, u *upload) erro
 		}
 	}
 	req := c.request(*u)
+	if len(req.BOM) > maxBOMChars {
+		return fmt.Errorf("its BOM is %d characters base64 encoded; Dependency-Track's PUT /api/v1/bom takes %d at most", len(req.BOM), maxBOMChars)
+	}
 	if run.DryRun != nil {
 		c.dryRun(run, *u, req)
 		return nil

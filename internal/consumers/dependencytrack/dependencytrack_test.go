@@ -287,6 +287,19 @@ func TestNotCycloneDX(t *testing.T) {
 	if err != nil || d.Failed != 1 || !strings.Contains(d.Errors[0], `its bill of materials is not CycloneDX: bomFormat is "", not CycloneDX`) || len(f.rec.Requests()) != 0 {
 		t.Errorf("%v %+v, %d requests", err, d, len(f.rec.Requests()))
 	}
+	// A BOM too large for the PUT endpoint fails before it is sent.
+	big := consumertest.Run(t)
+	for _, fd := range consumers.Flatten(big.Results) {
+		if fd.Tool == "syft" {
+			huge := `{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [], "padding": "` + strings.Repeat("x", 15_000_001) + `"}`
+			fd.Issue.RawIssue.CycloneDXSBOM = proto.String(huge)
+		}
+	}
+	puts := f.rec.Count("PUT", "")
+	d, err = f.publish(t, big)
+	if err != nil || d.Failed != 1 || !strings.Contains(d.Errors[0], "takes 20000000 at most") || f.rec.Count("PUT", "") != puts {
+		t.Errorf("%v %+v", err, d)
+	}
 	// No SBOM at all: nothing to do, and it is said.
 	none := consumertest.Run(t)
 	d, err = f.c.Publish(context.Background(), none, consumers.Select(consumers.Flatten(none.Results), config.Filter{Tools: []string{"gosec"}}))

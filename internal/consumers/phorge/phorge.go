@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/consumers"
@@ -39,6 +40,11 @@ var defaultPriorities = map[v1.Severity]string{
 	v1.Severity_SEVERITY_LOW:      "low",
 	v1.Severity_SEVERITY_INFO:     "wish",
 }
+
+// titleSearchWorkers is how many title searches run at once: enough that
+// a large run does not wait on each in turn, few enough not to load the
+// install.
+const titleSearchWorkers = 4
 
 // Consumer files and updates Maniphest tasks.
 type Consumer struct {
@@ -331,24 +337,68 @@ func (c *Consumer) find(ctx context.Context, ids []string) (map[string]*task, ma
 			}
 		}
 	} else {
-		for _, id := range ids {
-			m := Marker(id)
-			// Ferret splits "[dracon:3f2a...]" into the terms "dracon" and
-			// "3f2a..."; a quoted phrase matches them in that order, and
-			// the title is checked for the marker itself.
-			ts, err := c.client.search(ctx, map[string]any{"query": `title:"` + strings.Replace(m, ":", " ", 1) + `"`})
-			if errors.Is(err, errAuth) {
-				return nil, nil, fmt.Errorf("phorge: %w", err)
-			}
-			if err != nil {
-				failed[id] = err
-				continue
-			}
-			for _, t := range ts {
-				if strings.Contains(t.Title, "["+m+"]") {
-					found[id] = append(found[id], t)
+		// One search per id, a few at a time: a thousand findings would
+		// otherwise wait on a thousand round trips in turn.
+		type answer struct {
+			id  string
+			ts  []task
+			err error
+		}
+		jobs, answers := make(chan string), make(chan answer)
+		// A refused token stops the searches not yet sent.
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		var wg sync.WaitGroup
+		for w := 0; w < min(titleSearchWorkers, len(ids)); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for id := range jobs {
+					if sctx.Err() != nil {
+						answers <- answer{id, nil, sctx.Err()}
+						continue
+					}
+					m := Marker(id)
+					// Ferret splits "[dracon:3f2a...]" into the terms
+					// "dracon" and "3f2a..."; a quoted phrase matches them
+					// in that order, and the title is checked for the
+					// marker itself.
+					ts, err := c.client.search(sctx, map[string]any{"query": `title:"` + strings.Replace(m, ":", " ", 1) + `"`})
+					if errors.Is(err, errAuth) {
+						stop() // before another worker sends a search
+					}
+					var mine []task
+					for _, t := range ts {
+						if strings.Contains(t.Title, "["+m+"]") {
+							mine = append(mine, t)
+						}
+					}
+					answers <- answer{id, mine, err}
 				}
+			}()
+		}
+		go func() {
+			for _, id := range ids {
+				jobs <- id
 			}
+			close(jobs)
+			wg.Wait()
+			close(answers)
+		}()
+		var authErr error
+		for a := range answers {
+			switch {
+			case errors.Is(a.err, errAuth):
+				authErr = a.err
+				stop()
+			case a.err != nil:
+				failed[a.id] = a.err
+			case len(a.ts) > 0:
+				found[a.id] = append(found[a.id], a.ts...)
+			}
+		}
+		if authErr != nil {
+			return nil, nil, fmt.Errorf("phorge: %w", authErr)
 		}
 	}
 	out := map[string]*task{}
