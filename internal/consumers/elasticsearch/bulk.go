@@ -56,11 +56,17 @@ func ndjsonLine(v any) ([]byte, error) {
 }
 
 func newOp(action string, m actionMeta, source any) (op, error) {
-	meta, err := ndjsonLine(map[string]actionMeta{action: m})
+	src, err := ndjsonLine(source)
 	if err != nil {
 		return op{}, err
 	}
-	src, err := ndjsonLine(source)
+	return withSource(action, m, src)
+}
+
+// withSource is an op whose source line is encoded already (a finding's
+// document is the same in both indexes: it is encoded once).
+func withSource(action string, m actionMeta, src []byte) (op, error) {
+	meta, err := ndjsonLine(map[string]actionMeta{action: m})
 	if err != nil {
 		return op{}, err
 	}

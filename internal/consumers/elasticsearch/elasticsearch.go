@@ -349,12 +349,17 @@ func (c *Consumer) plan(run *consumers.Run, findings []consumers.Finding, d *con
 			continue
 		}
 		doc := newDocument(run.Scan, f, desc)
-		h, err := newOp("index", actionMeta{Index: c.history, ID: doc.FindingID + ":" + scanID}, doc)
+		src, err := ndjsonLine(doc)
 		if err != nil {
 			fail(d, consumers.Errorf(f, "%v", err))
 			continue
 		}
-		cur, err := newOp("index", actionMeta{Index: c.current, ID: doc.FindingID, Version: version, VersionType: "external_gte"}, doc)
+		h, err := withSource("index", actionMeta{Index: c.history, ID: doc.FindingID + ":" + scanID}, src)
+		if err != nil {
+			fail(d, consumers.Errorf(f, "%v", err))
+			continue
+		}
+		cur, err := withSource("index", actionMeta{Index: c.current, ID: doc.FindingID, Version: version, VersionType: "external_gte"}, src)
 		if err != nil {
 			fail(d, consumers.Errorf(f, "%v", err))
 			continue

@@ -27,8 +27,8 @@ import (
 // the matching template, documents checked against its mappings, index
 // with external_gte versions, partial updates merged as Elasticsearch
 // merges them (with detect_noop and _source), per-item results with
-// errors: true, and security: ApiKey or Basic credentials checked on
-// every request.
+// errors: true; DELETE /<index>; and security: ApiKey or Basic
+// credentials checked on every request.
 type fakeES struct {
 	mu sync.Mutex
 	// version and distribution are GET /'s ("8.15.0"; "opensearch" for
@@ -52,8 +52,13 @@ type fakeES struct {
 	// its nth attempt (from 1), as a node whose write queue is full does.
 	reject   func(index, id string, attempt int) bool
 	attempts map[string]int
-	// bodies are the bulk bodies received, in order.
-	bodies [][]byte
+	// bodies are the bulk bodies received, in order, unless keepNoBodies
+	// (a long benchmark).
+	bodies       [][]byte
+	keepNoBodies bool
+	// busy is the time spent answering, for the benchmark to tell the
+	// server's share of the process's CPU time.
+	busy time.Duration
 }
 
 type fakeTemplate struct {
@@ -94,6 +99,8 @@ func newOpenSearch(version string) *fakeES {
 func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	start := time.Now()
+	defer func() { f.busy += time.Since(start) }()
 	if f.productHeader {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	}
@@ -112,6 +119,14 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.putTemplate(w, strings.TrimPrefix(r.URL.Path, "/_index_template/"), body)
 	case (r.Method == http.MethodPost || r.Method == http.MethodPut) && r.URL.Path == "/_bulk":
 		f.bulk(w, r, body)
+	case r.Method == http.MethodDelete && !strings.Contains(r.URL.Path[1:], "/"):
+		name := r.URL.Path[1:]
+		if f.indexes[name] == nil {
+			writeError(w, http.StatusNotFound, "index_not_found_exception", "no such index ["+name+"]")
+			return
+		}
+		delete(f.indexes, name)
+		io.WriteString(w, `{"acknowledged":true}`)
 	default:
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"error":"no handler found for uri [%s] and method [%s]"}`, r.URL.Path, r.Method)
@@ -264,7 +279,9 @@ func (f *fakeES) bulk(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	f.bulkCalls++
-	f.bodies = append(f.bodies, body)
+	if !f.keepNoBodies {
+		f.bodies = append(f.bodies, body)
+	}
 	if f.failBulk != nil {
 		if status := f.failBulk(f.bulkCalls); status != 0 {
 			if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
