@@ -36,6 +36,11 @@ type Config struct {
 	// Policy names the Rego policies that annotate findings and decide
 	// the verdict (docs/policy.md).
 	Policy Policy `yaml:"policy"`
+	// Runner is where scanners run unless a producer says otherwise:
+	// local (the default) or container.
+	Runner string `yaml:"runner"`
+	// Container configures the container runner.
+	Container Container `yaml:"container"`
 
 	// Lines maps dotted keys ("producers.gosec.timeout") to their line,
 	// for errors found after decoding.
@@ -47,14 +52,49 @@ type Producer struct {
 	Enabled *bool    `yaml:"enabled"`
 	Args    []string `yaml:"args"`
 	// Paths are report files for import-only producers (sarif).
-	Paths        []string `yaml:"paths"`
-	Timeout      Duration `yaml:"timeout"`
-	Runner       string   `yaml:"runner"`
-	AllowFailure bool     `yaml:"allow_failure"`
+	Paths   []string `yaml:"paths"`
+	Timeout Duration `yaml:"timeout"`
+	// Runner is where the scanner runs: local (this machine) or container
+	// (its image, through podman or docker); unset, the top-level runner.
+	Runner string `yaml:"runner"`
+	// Image overrides the container image (runner: container).
+	Image string `yaml:"image"`
+	// CPUs and Memory limit its container ("2", "1.5"; "2g", "512m").
+	CPUs         string `yaml:"cpus"`
+	Memory       string `yaml:"memory"`
+	AllowFailure bool   `yaml:"allow_failure"`
 	// IncludeVendored says whether this producer's results keep findings
 	// in vendored and generated files; unset, the top-level setting and
 	// the producer's kind decide (see the pipeline).
 	IncludeVendored *bool `yaml:"include_vendored"`
+}
+
+// Container configures runner: container.
+type Container struct {
+	// Engine is the docker-compatible CLI: podman or docker, or a path;
+	// unset, $DRACON_CONTAINER_ENGINE, then podman, then docker on PATH.
+	Engine string `yaml:"engine"`
+	// Image runs every producer in this one image (Dracon's own image
+	// has the default scanners); unset, each producer's own image.
+	Image string `yaml:"image"`
+	// Pull is the pull policy: missing (default), always, never.
+	Pull string `yaml:"pull"`
+	// CPUs and Memory limit every producer's container, unless the
+	// producer sets its own.
+	CPUs   string `yaml:"cpus"`
+	Memory string `yaml:"memory"`
+}
+
+// RunnerOf is the runner a producer uses: its own, else the top level's,
+// else local.
+func (c *Config) RunnerOf(p *Producer) string {
+	if p != nil && p.Runner != "" {
+		return p.Runner
+	}
+	if c.Runner != "" {
+		return c.Runner
+	}
+	return "local"
 }
 
 // Vendored lists globs (relative to the source folder; `**` spans
@@ -313,7 +353,8 @@ type Names struct {
 
 var (
 	severities = []string{"", "none", "info", "low", "medium", "high", "critical"}
-	runners    = []string{"", "local"}
+	runners    = []string{"", "local", "container"}
+	pulls      = []string{"", "missing", "always", "never"}
 	formats    = []string{"", "table", "json", "dracon-json", "none"}
 	filters    = []string{"", "added", "diff_context", "file", "nofilter"}
 	// gitlabReports are internal/consumers/gitlab's report names.
@@ -410,7 +451,7 @@ func (c *Config) validate(names Names) error {
 			p = &Producer{}
 		}
 		if !oneOf(p.Runner, runners) {
-			add(key+".runner", "runner %q is not available (use: local)", p.Runner)
+			add(key+".runner", "runner %q is not available (use: local or container)", p.Runner)
 		}
 		resolved[canonical] = p
 	}
@@ -458,6 +499,12 @@ func (c *Config) validate(names Names) error {
 		if !oneOf(r, gitlabReports) {
 			add(fmt.Sprintf("consumers.gitlab.reports[%d]", i), "%q is not a GitLab report (%s)", r, strings.Join(gitlabReports, ", "))
 		}
+	}
+	if !oneOf(c.Runner, runners) {
+		add("runner", "runner %q is not available (use: local or container)", c.Runner)
+	}
+	if !oneOf(c.Container.Pull, pulls) {
+		add("container.pull", "%q is not a pull policy (missing, always, never)", c.Container.Pull)
 	}
 	c.validateConsumers(add)
 	c.Enrichers.Custom.validate("enrichers.custom", add)

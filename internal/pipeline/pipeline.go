@@ -83,7 +83,9 @@ func (o *Options) defaults() {
 		o.Stdout = io.Discard
 	}
 	if o.Runner == nil {
-		o.Runner = runner.Local{}
+		// Local runs the jobs that carry no container; the container
+		// runner finds its engine when a job first needs one.
+		o.Runner = runner.Container{Engine: o.Config.Container.Engine}
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
@@ -177,7 +179,7 @@ func produceAll(ctx context.Context, o Options, plan []planned, pols []vendorPol
 			if pols[i].skip && pols[i].tree {
 				exclude = tree.exclude(pl.p.Detect, len(o.Config.Vendored.Scan) == 0)
 			}
-			outcomes[i] = runOne(ctx, o.Runner, pl, src, runDir, exclude)
+			outcomes[i] = runOne(ctx, o.Runner, containerSpec(o.Config, pl), pl, src, runDir, exclude)
 			if pols[i].skip && outcomes[i].Status == produce.OK {
 				reports[i], errs[i] = filterVendored(&outcomes[i], pl, pols[i], tree, runDir)
 			}
@@ -191,8 +193,34 @@ func produceAll(ctx context.Context, o Options, plan []planned, pols []vendorPol
 	return outcomes, reports, errors.Join(errs...)
 }
 
-func runOne(ctx context.Context, r runner.Runner, pl planned, src, runDir string, exclude []string) produce.Outcome {
-	opts := produce.Options{Source: src, RunDir: runDir, Exclude: exclude,
+// containerSpec is how the producer's container runs, when its runner is
+// container (nil otherwise): its image (the producer's own setting, the
+// container block's one image, else the catalogue's), limits and pull
+// policy.
+func containerSpec(c *config.Config, pl planned) *runner.ContainerSpec {
+	if c == nil || c.RunnerOf(pl.cfg) != "container" {
+		return nil
+	}
+	spec := &runner.ContainerSpec{Image: c.Container.Image, Pull: c.Container.Pull, CPUs: c.Container.CPUs, Memory: c.Container.Memory}
+	if pc := pl.cfg; pc != nil {
+		spec.Image = firstSet(pc.Image, spec.Image)
+		spec.CPUs = firstSet(pc.CPUs, spec.CPUs)
+		spec.Memory = firstSet(pc.Memory, spec.Memory)
+	}
+	return spec
+}
+
+func firstSet(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func runOne(ctx context.Context, r runner.Runner, spec *runner.ContainerSpec, pl planned, src, runDir string, exclude []string) produce.Outcome {
+	opts := produce.Options{Source: src, RunDir: runDir, Exclude: exclude, Container: spec,
 		Parse: func(b []byte) (*producers.Parsed, error) { return registry.Parse(pl.p, b) }}
 	if pl.cfg != nil {
 		opts.Args = pl.cfg.Args

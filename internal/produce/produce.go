@@ -52,6 +52,10 @@ type Options struct {
 	// Source; a folder ends in "/") to keep the scanner out of, when its
 	// Tool knows how (Tool.Exclude).
 	Exclude []string
+	// Container, when set, runs the scanner in this container instead of
+	// on this machine (runner: container): its image, limits and pull
+	// policy; the mounts and network are added here.
+	Container *runner.ContainerSpec
 }
 
 // Run runs producer p with r.
@@ -79,9 +83,14 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 		out.Report = o.Report
 		return parseFile(out, p.Name, parse)
 	}
-	bin, err := p.Tool.Locate()
-	if err != nil {
-		return skip(out, fmt.Sprintf("%s not installed; install it with: %s", p.Tool.Binary, p.Tool.InstallHint(p.Name)))
+	var bin string
+	if o.Container != nil {
+		bin = p.Tool.Binary // on the image's PATH
+	} else {
+		var err error
+		if bin, err = p.Tool.Locate(); err != nil {
+			return skip(out, fmt.Sprintf("%s not installed; install it with: %s", p.Tool.Binary, p.Tool.InstallHint(p.Name)))
+		}
 	}
 	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
 		return fail(out, err.Error())
@@ -108,6 +117,24 @@ func run(ctx context.Context, r runner.Runner, p *producers.Producer, o Options)
 	}
 	if p.Tool.Stdout {
 		job.Stdout = report
+	}
+	if o.Container != nil {
+		// The scanner sees the source read-only and writes only its report
+		// into the run folder, both at their host paths.
+		runDir, err := filepath.Abs(o.RunDir)
+		if err != nil {
+			return fail(out, err.Error())
+		}
+		spec := *o.Container
+		spec.Network = p.Tool.Network
+		spec.Mounts = []runner.Mount{{Path: src, ReadOnly: true}, {Path: runDir}}
+		if spec.Image == "" {
+			spec.Image = p.Tool.Image
+		}
+		if spec.Image == "" {
+			return fail(out, "runner container: "+p.Name+" has no image in Dracon's catalogue; set producers."+p.Name+".image")
+		}
+		job.Container = &spec
 	}
 	res := r.Run(ctx, job)
 	out.ExitCode = res.ExitCode

@@ -22,6 +22,10 @@ type FetchFunc func(ctx context.Context, env FetchEnv) ([]byte, error)
 type FetchEnv struct {
 	// Getenv reads the run's environment (GITHUB_TOKEN, ...).
 	Getenv func(string) string
+	// Args are the config's arguments (producers.<name>.args): for a
+	// fetching producer, what narrows the request (GitHub's alerts take
+	// "key=value" filters).
+	Args []string
 	// HTTP is the client to call the API with: it retries 429 and 5xx
 	// answers and honours Retry-After (internal/httpretry).
 	HTTP *http.Client

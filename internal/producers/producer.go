@@ -94,7 +94,11 @@ type Tool struct {
 	GoAssets []string
 	// Install is the command a user runs to install a non-Go scanner.
 	Install string
-	Image   string // container image for container mode
+	Image   string // container image for the container runner (the tool's upstream image)
+	// Network: the scanner needs the network (it fetches a vulnerability
+	// database or asks a service); the container runner gives it one.
+	// Every other scanner runs in a container with no network at all.
+	Network bool
 	// Args builds the command line (without the binary) that scans src and
 	// writes the report to out.
 	Args func(src, out string) []string

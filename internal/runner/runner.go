@@ -24,6 +24,9 @@ type Job struct {
 	Stdout  string   // file that receives standard output ("" discards it)
 	Stderr  string   // file that receives standard error ("" discards it)
 	Timeout time.Duration
+	// Container, when set, runs the job in a container (the Container
+	// runner); Path is then the command inside the image.
+	Container *ContainerSpec
 }
 
 // Result is how a Job ended.

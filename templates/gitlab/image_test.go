@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,7 @@ func TestImage(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build-image.sh: %v\n%s", err, out)
 	}
+	t.Run("container runner", func(t *testing.T) { testContainerRunner(t) })
 	for _, tool := range [][]string{{"dracon", "version"}, {"bandit", "--version"}, {"shellcheck", "--version"}, {"git", "--version"}} {
 		if out, err := exec.Command(pm, append([]string{"run", "--rm", imageName}, tool...)...).CombinedOutput(); err != nil {
 			t.Errorf("%s in the image: %v\n%s", tool[0], err, out)
@@ -102,5 +104,82 @@ func TestImage(t *testing.T) {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Errorf("the scan job in the image wrote %v, not %s", names, want)
 		}
+	}
+}
+
+// testContainerRunner: runner: container runs each producer in the image
+// (source read-only, no network) and finds what a local run finds.
+func testContainerRunner(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "dracon")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/draconsec/dracon/cmd/dracon").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	src := t.TempDir()
+	if err := os.CopyFS(src, os.DirFS("../../examples")); err != nil {
+		t.Fatal(err)
+	}
+	findings := func(runner string) map[string]bool {
+		t.Helper()
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "dracon.yaml")
+		os.WriteFile(cfg, []byte("version: 1\nrunner: "+runner+"\ncontainer:\n  image: "+imageName+"\n  pull: never\n  memory: 2g\n"+
+			"producers:\n  gosec: {}\n  gitleaks: {}\n  bandit: {}\n"), 0o644)
+		cmd := exec.Command(bin, "run", "--config", cfg, "--source", src, "--out", dir, "--run-dir", filepath.Join(dir, "runs"), "--format", "none")
+		cmd.Env = append(os.Environ(), "DRACON_STORE="+filepath.Join(dir, "findings.db"))
+		out, err := cmd.CombinedOutput()
+		// Exit 1 is the verdict (the bundled secrets policy fails on
+		// examples/' fake key); anything else is the run breaking.
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+			t.Fatalf("runner %s: %v\n%s", runner, err, out)
+		}
+		var log struct {
+			Runs []struct {
+				Tool struct {
+					Driver struct{ Name string }
+				}
+				Results []struct {
+					RuleID    string
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine int }
+						}
+					}
+				}
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "dracon.sarif"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(b, &log)
+		got := map[string]bool{}
+		for _, r := range log.Runs {
+			for _, res := range r.Results {
+				key := r.Tool.Driver.Name + " " + res.RuleID
+				if len(res.Locations) > 0 {
+					l := res.Locations[0].PhysicalLocation
+					key += " " + l.ArtifactLocation.URI + ":" + strconv.Itoa(l.Region.StartLine)
+				}
+				got[key] = true
+			}
+		}
+		return got
+	}
+	local, inImage := findings("local"), findings("container")
+	tools := map[string]bool{}
+	for k := range local {
+		tools[strings.Fields(k)[0]] = true
+		if !inImage[k] {
+			t.Errorf("a local run found %s; the container runner did not", k)
+		}
+	}
+	for k := range inImage {
+		if !local[k] {
+			t.Errorf("the container runner found %s; a local run did not", k)
+		}
+	}
+	if len(tools) < 3 {
+		t.Errorf("findings of %v only: want gosec, gitleaks and bandit", tools)
 	}
 }

@@ -30,6 +30,7 @@ var Producer = &producers.Producer{
 	Tool: &producers.Tool{
 		// Run as cargo-audit itself, the subcommand name comes first.
 		Binary:  "cargo-audit",
+		Network: true, // it fetches its vulnerability data
 		Version: "0.21.2",
 		Install: "cargo install cargo-audit --locked --version 0.21.2",
 		Args: func(src, out string) []string {

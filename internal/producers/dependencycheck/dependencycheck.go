@@ -28,6 +28,7 @@ var Producer = &producers.Producer{
 	Detect:      []string{"pom.xml", "build.gradle", "build.gradle.kts", "*.jar"},
 	Tool: &producers.Tool{
 		Binary:  "dependency-check",
+		Network: true, // it fetches its vulnerability data
 		Version: "12.1.0",
 		Install: "download dependency-check-12.1.0-release.zip from https://github.com/dependency-check/DependencyCheck/releases and put bin/dependency-check.sh on PATH as dependency-check (or: brew install dependency-check)",
 		Image:   "docker.io/owasp/dependency-check:12.1.0",

@@ -41,6 +41,7 @@ var Producer = &producers.Producer{
 	RunsHere:     true,
 	Tool: &producers.Tool{
 		Binary:    "govulncheck",
+		Network:   true, // it fetches its vulnerability data
 		Version:   "v1.9.0",
 		GoPackage: "golang.org/x/vuln/cmd/govulncheck",
 		// No official container image: govulncheck needs the Go toolchain

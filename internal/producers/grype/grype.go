@@ -32,6 +32,7 @@ var Producer = &producers.Producer{
 	RunsHere: true,
 	Tool: &producers.Tool{
 		Binary:    "grype",
+		Network:   true, // it fetches its vulnerability data
 		Version:   "v0.121.2",
 		GoPackage: "github.com/anchore/grype/cmd/grype",
 		// `go install` cannot build it: its docker/cli and go-spdx

@@ -30,6 +30,7 @@ var Producer = &producers.Producer{
 	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "npm",
+		Network: true, // it fetches its vulnerability data
 		Version: "11.19.1",
 		Install: "npm ships with Node.js; pin it with: npm install -g npm@11.19.1",
 		Image:   "docker.io/library/node:24",

@@ -39,6 +39,7 @@ var Producer = &producers.Producer{
 	// configured, with DRACON_NUCLEI_TARGET set.
 	Tool: &producers.Tool{
 		Binary:    "nuclei",
+		Network:   true, // it fetches its vulnerability data
 		Version:   "v3.4.10",
 		GoPackage: "github.com/projectdiscovery/nuclei/v3/cmd/nuclei",
 		Image:     "docker.io/projectdiscovery/nuclei:v3.4.10",

@@ -43,6 +43,7 @@ var Producer = &producers.Producer{
 	RunsHere: true,
 	Tool: &producers.Tool{
 		Binary:    "osv-scanner",
+		Network:   true, // it fetches its vulnerability data
 		Version:   "v1.9.2",
 		GoPackage: "github.com/google/osv-scanner/cmd/osv-scanner",
 		Image:     "ghcr.io/google/osv-scanner:v1.9.2",

@@ -31,6 +31,7 @@ var Producer = &producers.Producer{
 	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "pip-audit",
+		Network: true, // it fetches its vulnerability data
 		Version: "2.10.1",
 		Install: "pipx install pip-audit==2.10.1",
 		Args:    args,

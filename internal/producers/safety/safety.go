@@ -34,6 +34,7 @@ var Producer = &producers.Producer{
 	DetectAtRoot: true,
 	Tool: &producers.Tool{
 		Binary:  "safety",
+		Network: true, // it fetches its vulnerability data
 		Version: "3.8.1",
 		Install: "pipx install safety==3.8.1",
 		Args:    args,

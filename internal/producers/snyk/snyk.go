@@ -31,6 +31,7 @@ var Producer = &producers.Producer{
 	Parse:       Parse,
 	Tool: &producers.Tool{
 		Binary:  "snyk",
+		Network: true, // it fetches its vulnerability data
 		Version: "1.1307.4",
 		Install: "npm install -g snyk@1.1307.4, then set SNYK_TOKEN",
 		Image:   "docker.io/snyk/snyk:node",

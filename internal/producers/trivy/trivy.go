@@ -41,6 +41,7 @@ var Producer = &producers.Producer{
 	RunsHere: true,
 	Tool: &producers.Tool{
 		Binary:  "trivy",
+		Network: true, // it fetches its vulnerability data
 		Version: "v0.74.0",
 		// trivy's version list is refused by the module proxy, so it is
 		// built in a tools module; it needs the jsonv2 experiment.

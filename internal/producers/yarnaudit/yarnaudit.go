@@ -33,6 +33,7 @@ var Producer = &producers.Producer{
 		// yarn 1 (classic). Yarn 2+ projects audit with `yarn npm audit
 		// --json`, whose output Parse reads too.
 		Binary:  "yarn",
+		Network: true, // it fetches its vulnerability data
 		Version: "1.22.22",
 		Install: "npm install -g yarn@1.22.22",
 		Image:   "docker.io/library/node:24",

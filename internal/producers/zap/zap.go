@@ -40,6 +40,7 @@ var Producer = &producers.Producer{
 	// configured, with DRACON_ZAP_TARGET set.
 	Tool: &producers.Tool{
 		Binary:  "zap.sh",
+		Network: true, // it scans a running service
 		Version: "2.16.1",
 		Install: "download ZAP from https://www.zaproxy.org/download/ and put zap.sh on PATH (or use the container image)",
 		Image:   "ghcr.io/zaproxy/zaproxy:stable",
