@@ -164,6 +164,9 @@ func (c *Consumer) target(run *consumers.Run) (target, error) {
 type group struct {
 	tool, version string
 	findings      []consumers.Finding
+	// failed: the producer did not finish (its summary line is not ok),
+	// so what it did not report is not gone.
+	failed bool
 }
 
 // groups sorts the findings by producer, in the run's order. A producer
@@ -171,7 +174,8 @@ type group struct {
 // closes what it no longer finds; one that failed or was skipped is not
 // (its silence says nothing), nor one the filter's tools leave out, nor
 // an SBOM producer (a bill of materials is no finding: the
-// dependency_track consumer sends it).
+// dependency_track consumer sends it). What a failed producer did report
+// is sent, closing nothing.
 func (c *Consumer) groups(run *consumers.Run, findings []consumers.Finding) []group {
 	var out []group
 	at := map[string]int{}
@@ -207,6 +211,7 @@ func (c *Consumer) groups(run *consumers.Run, findings []consumers.Finding) []gr
 		}
 		i := add(f.Tool, f.Issue.GetRawIssue().GetToolVersion())
 		out[i].findings = append(out[i].findings, f)
+		out[i].failed = failed[f.Tool]
 	}
 	return out
 }
@@ -255,14 +260,15 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 		return d, errNoToken
 	}
 	for _, g := range c.groups(run, findings) {
-		if len(g.findings) == 0 && !t.closeOld {
+		closeOld := t.closeOld && !g.failed
+		if len(g.findings) == 0 && !closeOld {
 			continue // an empty reimport that closes nothing changes nothing
 		}
 		file, sent, failed := c.document(run, g)
 		d.Failed += len(failed)
 		d.Errors = append(d.Errors, failed...)
 		r := reimport{ProductName: t.product, ProductTypeName: t.productType, EngagementName: t.engagement, TestTitle: g.tool,
-			DeduplicationOnEngagement: c.cfg.DeduplicationOnEngagement, CloseOldFindings: t.closeOld,
+			DeduplicationOnEngagement: c.cfg.DeduplicationOnEngagement, CloseOldFindings: closeOld,
 			Active: c.cfg.Active, Verified: c.cfg.Verified, Environment: c.cfg.Environment,
 			BranchTag: t.branch, CommitHash: t.commit, BuildID: t.build, SCMURI: t.scm, Tags: t.testTags,
 			FileName: fileName(g.tool), File: file}

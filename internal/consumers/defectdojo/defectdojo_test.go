@@ -275,6 +275,53 @@ func TestPullRequestClosesNothing(t *testing.T) {
 	f.rec.NoSecrets(t, consumertest.Secrets(t))
 }
 
+// TestFailedProducerClosesNothing: a producer that failed says nothing of
+// what it did not report; one that ran clean closes all its findings.
+func TestFailedProducerClosesNothing(t *testing.T) {
+	f := setup(t, &config.DefectDojo{})
+	run := consumertest.Run(t)
+	if _, err := f.publish(t, run); err != nil {
+		t.Fatal(err)
+	}
+	next := consumertest.Run(t)
+	for i, p := range next.Summary.Producers {
+		if p.Name == "gosec" {
+			next.Summary.Producers[i].Status = "failed"
+		}
+	}
+	for _, r := range next.Results {
+		switch r.GetOriginalResults().GetToolName() {
+		case "gosec":
+			r.Issues = r.Issues[:1] // what it reported before failing
+		case "gitleaks":
+			r.Issues = nil // ran, found nothing
+		}
+	}
+	if _, err := f.publish(t, next); err != nil {
+		t.Fatal(err)
+	}
+	gosec, gitleaks := f.dojo.test("acme/shop", "Dracon main", "gosec"), f.dojo.test("acme/shop", "Dracon main", "gitleaks")
+	if gosec.lastClosed != 0 || gosec.imports != 2 || gitleaks.lastClosed != 2 || gitleaks.imports != 2 {
+		t.Errorf("gosec (failed): %d closed in %d imports; gitleaks (clean): %d closed in %d imports",
+			gosec.lastClosed, gosec.imports, gitleaks.lastClosed, gitleaks.imports)
+	}
+	// A producer that failed with nothing to send is not reimported.
+	third := consumertest.Run(t)
+	third.Summary.Producers[0].Status = "failed"
+	for _, r := range third.Results {
+		if r.GetOriginalResults().GetToolName() == third.Summary.Producers[0].Name {
+			r.Issues = nil
+		}
+	}
+	before := f.rec.Count("POST", reimportPath)
+	if _, err := f.publish(t, third); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.rec.Count("POST", reimportPath) - before; n != 2 {
+		t.Errorf("%d reimports, want 2 (the failed %s left out)", n, third.Summary.Producers[0].Name)
+	}
+}
+
 func TestEngagementPerScan(t *testing.T) {
 	f := setup(t, &config.DefectDojo{EngagementPerScan: true, ProductName: "shop", ProductTypeName: "Web", Tags: []string{"nightly"}})
 	run := consumertest.Run(t)
