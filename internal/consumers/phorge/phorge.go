@@ -144,10 +144,15 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 		return d, errNoToken
 	}
 	var entries []entry
+	seen := map[string]bool{}
 	for _, f := range findings {
 		if isSBOM(f.Issue.GetRawIssue()) {
 			continue // a bill of materials is no finding to fix
 		}
+		if id := consumers.ID(f.Issue); seen[id] {
+			continue // one task per finding, however many reports of it
+		}
+		seen[consumers.ID(f.Issue)] = true
 		e, err := c.entry(run, f)
 		if err != nil {
 			d.Failed++
@@ -184,7 +189,7 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 		t := tasks[e.id]
 		if t == nil {
 			if err := c.apply(ctx, run, 0, c.create(e), &d); errors.Is(err, errAuth) {
-				return d, err
+				return d, fmt.Errorf("phorge: %w", err)
 			} else if err != nil {
 				d.Errors = append(d.Errors, consumers.Errorf(e.f, "creating its task: %v", err))
 			}
@@ -196,7 +201,7 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 			continue
 		}
 		if err := c.apply(ctx, run, t.ID, xs, &d); errors.Is(err, errAuth) {
-			return d, err
+			return d, fmt.Errorf("phorge: %w", err)
 		} else if err != nil {
 			d.Errors = append(d.Errors, consumers.Errorf(e.f, "updating T%d: %v", t.ID, err))
 		}
@@ -208,7 +213,7 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 		}
 		xs := []xact{{"status", st.resolved}, {"comment", "Dracon no longer finds this " + scanLine(run) + ", so it is resolved."}}
 		if err := c.apply(ctx, run, t.ID, xs, &d); errors.Is(err, errAuth) {
-			return d, err
+			return d, fmt.Errorf("phorge: %w", err)
 		} else if err != nil {
 			d.Errors = append(d.Errors, fmt.Sprintf("%s %s at %s: resolving T%d: %v", fx.Tool, fx.Rule, fx.Path, t.ID, err))
 		}
