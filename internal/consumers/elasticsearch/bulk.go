@@ -30,16 +30,6 @@ type actionMeta struct {
 	// scan's) is kept, and the write is refused with a 409.
 	Version     int64  `json:"version,omitempty"`
 	VersionType string `json:"version_type,omitempty"`
-	// RetryOnConflict lets an update retry when another write raced it.
-	RetryOnConflict int `json:"retry_on_conflict,omitempty"`
-}
-
-// updateBody is an update action's source line.
-type updateBody struct {
-	Doc any `json:"doc"`
-	// Source asks for the updated document back (the response item's
-	// get._source).
-	Source bool `json:"_source,omitempty"`
 }
 
 // ndjsonLine encodes v as one line, without escaping <, > and & (bulk
@@ -76,12 +66,10 @@ func withSource(action string, m actionMeta, src []byte) (op, error) {
 // result is what the cluster said of one op.
 type result struct {
 	Status int
-	// Result is created, updated or noop for a write done.
+	// Result is created or updated for a write done.
 	Result string
 	// ErrType and Reason are the item's error, or why it was not sent.
 	ErrType, Reason string
-	// Source is the document an update gave back.
-	Source json.RawMessage
 }
 
 func (r result) ok() bool { return r.Status >= 200 && r.Status < 300 }
@@ -116,19 +104,12 @@ type bulkResponseItem struct {
 		Type   string `json:"type"`
 		Reason string `json:"reason"`
 	} `json:"error"`
-	Get *struct {
-		Found  bool            `json:"found"`
-		Source json.RawMessage `json:"_source"`
-	} `json:"get"`
 }
 
 func (it bulkResponseItem) result() result {
 	r := result{Status: it.Status, Result: it.Result}
 	if it.Error != nil {
 		r.ErrType, r.Reason = it.Error.Type, it.Error.Reason
-	}
-	if it.Get != nil && it.Get.Found {
-		r.Source = it.Get.Source
 	}
 	return r
 }

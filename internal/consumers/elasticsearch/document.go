@@ -138,10 +138,10 @@ func newDocument(scan *v1.ScanInfo, f consumers.Finding, description string) doc
 	return d
 }
 
-// fixedDocument is the history's observation that this scan found a
-// finding fixed, when the current-state index does not give the finding's
-// whole document back: what the store still knows of it (not when it was
-// first found, nor its policy result: those fields are left out).
+// fixedDocument is a fixed finding as the store still knows it (not
+// when it was first found, nor its policy result: those fields are left
+// out): what a dry run shows, since the document the current-state index
+// holds is not read.
 func fixedDocument(scan *v1.ScanInfo, fx consumers.Fixed) document {
 	at := stamp(scanTime(scan))
 	sev := severityOf(fx.Severity)
@@ -166,14 +166,6 @@ func fixedDocument(scan *v1.ScanInfo, fx consumers.Fixed) document {
 		LastSeen:       at,
 		FixedAt:        at,
 	}
-}
-
-// fixedUpdate is the partial document that marks a current-state document
-// fixed.
-type fixedUpdate struct {
-	Status  string `json:"status"`
-	FixedAt string `json:"fixed_at"`
-	IsNew   bool   `json:"is_new"`
 }
 
 // severityOf reads a severity as the store keeps it ("SEVERITY_HIGH", or

@@ -206,15 +206,22 @@ func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
 
 func (c *Consumer) String() string { return Name }
 
-// plan is what a delivery sends first: each finding's two documents and
-// each fixed finding's update, with where each finding's ops are.
+// plan is what a delivery sends: each finding's two documents, then each
+// fixed finding's, with where each one's ops are.
 type plan struct {
 	ops []op
 	// history[i] and current[i] are findings[i]'s ops; -1 when it has
 	// none (its description could not be rendered).
 	history, current []int
-	// fixed[j] is run.Fixed[j]'s update op; -1 when it has none.
-	fixed []int
+	// fixed are the fixed findings' ops.
+	fixed []fixedOps
+}
+
+// fixedOps are a fixed finding's ops: its current state marked fixed and
+// its fixed observation in the history.
+type fixedOps struct {
+	fixed            consumers.Fixed
+	history, current int
 }
 
 // Publish indexes the findings and marks the fixed ones.
@@ -223,6 +230,9 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	p := c.plan(run, findings, &d)
 	if run.DryRun != nil {
 		return d, c.dryRun(run, p)
+	}
+	if len(p.ops) == 0 && len(run.Fixed) == 0 {
+		return d, nil
 	}
 	perform, version, err := c.connect(ctx)
 	if err != nil {
@@ -233,8 +243,10 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 			return d, err
 		}
 	}
-	s := c.sender(perform, run.Scan.GetScanUuid())
-	res, err := s.send(ctx, p.ops)
+	if err := c.planFixed(ctx, perform, run, &p, &d); err != nil {
+		return d, err
+	}
+	res, err := c.sender(perform, run.Scan.GetScanUuid()).send(ctx, p.ops)
 	if err != nil {
 		return d, err
 	}
@@ -258,65 +270,136 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 			d.Updated++
 		}
 	}
-	return d, c.markFixed(ctx, s, run, p, res, &d)
-}
-
-// markFixed records, in the history, the fixed findings whose current
-// state the update found (a finding never indexed here, kept out by the
-// filter or fixed before this consumer was set up, has none), and counts
-// them.
-func (c *Consumer) markFixed(ctx context.Context, s *sender, run *consumers.Run, p plan, res []result, d *consumers.Delivery) error {
-	var ops []op
-	var which []int
-	for j, fx := range run.Fixed {
-		if p.fixed[j] < 0 {
-			continue
-		}
-		r := res[p.fixed[j]]
+	for _, fx := range p.fixed {
+		h, cur := res[fx.history], res[fx.current]
 		switch {
-		case r.Status == http.StatusNotFound:
-			continue // document_missing_exception: not indexed here
-		case !r.ok():
-			fail(d, fixedErrorf(fx, "current-state document: %s", r.failure()))
-			continue
-		}
-		doc := fixedDocument(run.Scan, fx)
-		if len(r.Source) > 0 {
-			// The current state as the update left it: the fixed
-			// observation keeps what the finding was (owners, first
-			// found, policy...).
-			var cur document
-			if json.Unmarshal(r.Source, &cur) == nil && cur.FindingID != "" {
-				cur.ScanID, cur.ScanStartTime = doc.ScanID, doc.ScanStartTime
-				doc = cur
-			}
-		}
-		o, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, doc)
-		if err != nil {
-			fail(d, fixedErrorf(fx, "%v", err))
-			continue
-		}
-		ops = append(ops, o)
-		which = append(which, j)
-	}
-	if len(ops) == 0 {
-		return nil
-	}
-	hres, err := s.send(ctx, ops)
-	if err != nil {
-		return err
-	}
-	for k, j := range which {
-		switch {
-		case !hres[k].ok():
-			fail(d, fixedErrorf(run.Fixed[j], "history document %s: %s", ops[k].id, hres[k].failure()))
-		case res[p.fixed[j]].Result == "noop":
-			d.Unchanged++ // marked fixed by this scan already
+		case !h.ok():
+			fail(&d, fixedErrorf(fx.fixed, "history document %s: %s", p.ops[fx.history].id, h.failure()))
+		case !cur.ok() && !cur.conflict():
+			fail(&d, fixedErrorf(fx.fixed, "current-state document: %s", cur.failure()))
+		case h.Result == "updated" || cur.conflict():
+			d.Unchanged++ // marked fixed by this scan already, or open again in a later one
 		default:
 			d.Updated++
 		}
 	}
+	return d, nil
+}
+
+// planFixed reads the current state of the fixed findings (_mget) and
+// adds, for each one the index holds, its current state marked fixed
+// (versioned by this scan's start, as an open finding's is, so a later
+// scan that saw it again keeps it open) and its fixed observation in the
+// history. A finding the index does not hold was never indexed here (the
+// filter kept it out, or it was fixed before this consumer was set up):
+// it is left out.
+func (c *Consumer) planFixed(ctx context.Context, perform esapi.Transport, run *consumers.Run, p *plan, d *consumers.Delivery) error {
+	var want []consumers.Fixed
+	for _, fx := range run.Fixed {
+		if fx.ID != "" {
+			want = append(want, fx)
+		}
+	}
+	at := stamp(scanTime(run.Scan))
+	version := scanTime(run.Scan).UnixMilli()
+	for start := 0; start < len(want); start += c.batchSize {
+		chunk := want[start:min(start+c.batchSize, len(want))]
+		docs, err := c.mget(ctx, perform, chunk)
+		if err != nil {
+			return err
+		}
+		for k, fx := range chunk {
+			got := docs[k]
+			switch {
+			case got.err != "":
+				fail(d, fixedErrorf(fx, "reading its current state: %s", got.err))
+				continue
+			case got.source == nil:
+				continue
+			}
+			var cur document
+			if err := json.Unmarshal(got.source, &cur); err != nil {
+				fail(d, fixedErrorf(fx, "its current state is not a document of Dracon's: %v", err))
+				continue
+			}
+			cur.Status, cur.IsNew = statusFixed, false
+			if cur.FixedAt == "" {
+				cur.FixedAt = at // fixed_at stays when the finding was first found fixed
+			}
+			obs := cur
+			obs.ScanID, obs.ScanStartTime = run.Scan.GetScanUuid(), at
+			h, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, obs)
+			if err != nil {
+				fail(d, fixedErrorf(fx, "%v", err))
+				continue
+			}
+			o, err := newOp("index", actionMeta{Index: c.current, ID: fx.ID, Version: version, VersionType: "external_gte"}, cur)
+			if err != nil {
+				fail(d, fixedErrorf(fx, "%v", err))
+				continue
+			}
+			p.fixed = append(p.fixed, fixedOps{fixed: fx, history: len(p.ops), current: len(p.ops) + 1})
+			p.ops = append(p.ops, h, o)
+		}
+	}
 	return nil
+}
+
+// mgot is one document _mget read: its source (nil: not there) or why it
+// could not be read.
+type mgot struct {
+	source json.RawMessage
+	err    string
+}
+
+// mget reads the fixed findings' current-state documents.
+func (c *Consumer) mget(ctx context.Context, perform esapi.Transport, fixed []consumers.Fixed) ([]mgot, error) {
+	ids := make([]string, len(fixed))
+	for i, fx := range fixed {
+		ids[i] = fx.ID
+	}
+	body, _ := json.Marshal(map[string][]string{"ids": ids})
+	resp, err := esapi.MgetRequest{Index: c.current, Body: bytes.NewReader(body)}.Do(ctx, perform)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the fixed findings' current state (_mget): %w", c.where, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, c.refused(resp.StatusCode, errorReason(data))
+	case resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("%s: the credentials may not read %s (_mget: 403 %s): they need the read privilege on it, to mark fixed findings",
+			c.where, c.current, errorReason(data))
+	case resp.StatusCode == http.StatusNotFound:
+		return make([]mgot, len(fixed)), nil // index_not_found_exception: nothing indexed yet
+	case resp.IsError():
+		return nil, fmt.Errorf("%s: _mget %s: %s: %s", c.where, c.current, resp.Status(), errorReason(data))
+	}
+	var mr struct {
+		Docs []struct {
+			ID     string          `json:"_id"`
+			Found  bool            `json:"found"`
+			Source json.RawMessage `json:"_source"`
+			Error  json.RawMessage `json:"error"`
+		} `json:"docs"`
+	}
+	if err := json.Unmarshal(data, &mr); err != nil || len(mr.Docs) != len(fixed) {
+		return nil, fmt.Errorf("%s: _mget %s: %d documents in an answer for %d ids", c.where, c.current, len(mr.Docs), len(fixed))
+	}
+	out := make([]mgot, len(fixed))
+	for i, doc := range mr.Docs {
+		switch {
+		case len(doc.Error) > 0:
+			reason := errorReason([]byte(`{"error":` + string(doc.Error) + `}`))
+			if !strings.HasPrefix(reason, "index_not_found_exception") {
+				out[i].err = reason
+			}
+		case doc.Found:
+			out[i].source = doc.Source
+		}
+	}
+	return out, nil
 }
 
 func fixedErrorf(fx consumers.Fixed, format string, args ...any) string {
@@ -334,13 +417,14 @@ func fail(d *consumers.Delivery, msg string) {
 	}
 }
 
-// plan builds the first bulk's ops: per finding its history document
-// (_id finding:scan) and its current state (_id finding, versioned by the
-// scan's start), then per fixed finding the update marking it fixed.
+// plan builds the findings' ops: per finding its history document (_id
+// finding:scan) and its current state (_id finding, versioned by the
+// scan's start). The fixed findings' ops need what the index holds of
+// them: planFixed adds them.
 func (c *Consumer) plan(run *consumers.Run, findings []consumers.Finding, d *consumers.Delivery) plan {
 	scanID := run.Scan.GetScanUuid()
 	version := scanTime(run.Scan).UnixMilli()
-	p := plan{history: make([]int, len(findings)), current: make([]int, len(findings)), fixed: make([]int, len(run.Fixed))}
+	p := plan{history: make([]int, len(findings)), current: make([]int, len(findings))}
 	for i, f := range findings {
 		p.history[i], p.current[i] = -1, -1
 		desc, err := c.desc.Render(tmpl.NewView(run.Scan, f.Tool, f.Issue))
@@ -366,21 +450,6 @@ func (c *Consumer) plan(run *consumers.Run, findings []consumers.Finding, d *con
 		}
 		p.history[i], p.current[i] = len(p.ops), len(p.ops)+1
 		p.ops = append(p.ops, h, cur)
-	}
-	fixedAt := stamp(scanTime(run.Scan))
-	for j, fx := range run.Fixed {
-		p.fixed[j] = -1
-		if fx.ID == "" {
-			continue
-		}
-		o, err := newOp("update", actionMeta{Index: c.current, ID: fx.ID, RetryOnConflict: 3},
-			updateBody{Doc: fixedUpdate{Status: statusFixed, FixedAt: fixedAt}, Source: true})
-		if err != nil {
-			fail(d, fixedErrorf(fx, "%v", err))
-			continue
-		}
-		p.fixed[j] = len(p.ops)
-		p.ops = append(p.ops, o)
 	}
 	return p
 }
@@ -504,18 +573,23 @@ func (c *Consumer) dryRun(run *consumers.Run, p plan) error {
 		w.Write(o.source)
 	}
 	var fixed []op
-	for j, fx := range run.Fixed {
-		if p.fixed[j] < 0 {
+	for _, fx := range run.Fixed {
+		if fx.ID == "" {
 			continue
 		}
-		o, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, fixedDocument(run.Scan, fx))
+		doc := fixedDocument(run.Scan, fx)
+		h, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, doc)
 		if err != nil {
 			return err
 		}
-		fixed = append(fixed, o)
+		cur, err := newOp("index", actionMeta{Index: c.current, ID: fx.ID, Version: scanTime(run.Scan).UnixMilli(), VersionType: "external_gte"}, doc)
+		if err != nil {
+			return err
+		}
+		fixed = append(fixed, h, cur)
 	}
 	if len(fixed) > 0 {
-		fmt.Fprintf(w, "# then, for each fixed finding %s holds, its fixed observation in %s (with the fields the update gives back):\n", c.current, c.history)
+		fmt.Fprintf(w, "# then, for each fixed finding %s holds (read with _mget), its fixed observation and its current state marked fixed, with the fields its document there has:\n", c.current)
 		for _, o := range fixed {
 			w.Write(o.meta)
 			w.Write(o.source)

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,10 +24,9 @@ import (
 // OpenSearch 2.7+'s, runtime fields Elasticsearch's), and POST _bulk:
 // NDJSON action and source lines, indexes created on first write from
 // the matching template, documents checked against its mappings, index
-// with external_gte versions, partial updates merged as Elasticsearch
-// merges them (with detect_noop and _source), per-item results with
-// errors: true; DELETE /<index>; and security: ApiKey or Basic
-// credentials checked on every request.
+// and create actions with external and external_gte versions, per-item
+// results with errors: true; POST <index>/_mget; DELETE /<index>; and
+// security: ApiKey or Basic credentials checked on every request.
 type fakeES struct {
 	mu sync.Mutex
 	// version and distribution are GET /'s ("8.15.0"; "opensearch" for
@@ -119,6 +117,8 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.putTemplate(w, strings.TrimPrefix(r.URL.Path, "/_index_template/"), body)
 	case (r.Method == http.MethodPost || r.Method == http.MethodPut) && r.URL.Path == "/_bulk":
 		f.bulk(w, r, body)
+	case (r.Method == http.MethodPost || r.Method == http.MethodGet) && strings.HasSuffix(r.URL.Path, "/_mget"):
+		f.mget(w, strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/_mget"), body)
 	case r.Method == http.MethodDelete && !strings.Contains(r.URL.Path[1:], "/"):
 		name := r.URL.Path[1:]
 		if f.indexes[name] == nil {
@@ -269,6 +269,38 @@ func (f *fakeES) index(name string) *fakeIndex {
 	return ix
 }
 
+// mget reads documents by id, as GET <index>/_mget {"ids": [...]}
+// does: one entry per id, found or not; an index that is not there is an
+// error in each entry.
+func (f *fakeES) mget(w http.ResponseWriter, index string, body []byte) {
+	var req struct {
+		IDs []string `json:"ids"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.IDs) == 0 {
+		writeError(w, http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no documents to get;")
+		return
+	}
+	ix := f.indexes[index]
+	docs := make([]map[string]any, len(req.IDs))
+	for i, id := range req.IDs {
+		doc := map[string]any{"_index": index, "_id": id}
+		switch {
+		case ix == nil:
+			reason := "no such index [" + index + "]"
+			doc["error"] = map[string]any{"root_cause": []any{map[string]any{"type": "index_not_found_exception", "reason": reason}},
+				"type": "index_not_found_exception", "reason": reason, "index": index}
+		case ix.docs[id] == nil:
+			doc["found"] = false
+		default:
+			f.seqNo++
+			doc["found"], doc["_version"], doc["_seq_no"], doc["_primary_term"] = true, ix.docs[id].version, f.seqNo, 1
+			doc["_source"] = ix.docs[id].source
+		}
+		docs[i] = doc
+	}
+	json.NewEncoder(w).Encode(map[string]any{"docs": docs})
+}
+
 type bulkItem map[string]any
 
 func (f *fakeES) bulk(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -309,9 +341,9 @@ func (f *fakeES) bulk(w http.ResponseWriter, r *http.Request, body []byte) {
 		var meta map[string]any
 		for name, meta = range action {
 		}
-		if name != "index" && name != "create" && name != "update" {
+		if name != "index" && name != "create" {
 			writeError(w, http.StatusBadRequest, "illegal_argument_exception",
-				fmt.Sprintf("Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", i+1, name))
+				fmt.Sprintf("this fake takes index and create actions, not %s (line %d)", name, i+1))
 			return
 		}
 		if i+1 >= len(lines) {
@@ -361,77 +393,34 @@ func (f *fakeES) apply(action string, meta, source map[string]any) map[string]an
 		return item
 	}
 	existing := ix.docs[id]
-	switch action {
-	case "index", "create":
-		if msg := ix.check(id, source); msg != "" {
-			return failWith(400, "document_parsing_exception", msg)
-		}
-		version := int64(1)
-		if existing != nil {
-			version = existing.version + 1
-		}
-		if action == "create" && existing != nil {
-			return failWith(409, "version_conflict_engine_exception", fmt.Sprintf("[%s]: version conflict, document already exists (current version [%d])", id, existing.version))
-		}
-		if vt, _ := meta["version_type"].(string); vt != "" {
-			v, ok := meta["version"].(float64)
-			if vt != "external_gte" && vt != "external" || !ok || v < 0 {
-				return failWith(400, "action_request_validation_exception", "Validation Failed: 1: illegal version value ["+fmt.Sprint(meta["version"])+"] for version type ["+vt+"];")
-			}
-			version = int64(v)
-			if existing != nil && (existing.version > version || vt == "external" && existing.version == version) {
-				return failWith(409, "version_conflict_engine_exception",
-					fmt.Sprintf("[%s]: version conflict, current version [%d] is higher than the one provided [%d]", id, existing.version, version))
-			}
-		}
-		d := &fakeDoc{source: source, version: version}
-		ix.docs[id] = d
-		if existing == nil {
-			ix.created++
-			return done(201, "created", d)
-		}
-		return done(200, "updated", d)
-	default: // update
-		partial, _ := source["doc"].(map[string]any)
-		if partial == nil {
-			return failWith(400, "action_request_validation_exception", "Validation Failed: 1: script or doc is missing;")
-		}
-		if existing == nil {
-			return failWith(404, "document_missing_exception", "["+id+"]: document missing")
-		}
-		merged := merge(existing.source, partial)
-		if msg := ix.check(id, merged); msg != "" {
-			return failWith(400, "document_parsing_exception", msg)
-		}
-		result, status := "noop", 200
-		if !reflect.DeepEqual(merged, existing.source) {
-			existing.source, existing.version, result = merged, existing.version+1, "updated"
-		}
-		item = done(status, result, existing)
-		if want, _ := source["_source"].(bool); want {
-			item["get"] = map[string]any{"_seq_no": f.seqNo, "_primary_term": 1, "found": true, "_source": existing.source}
-		}
-		return item
+	if msg := ix.check(id, source); msg != "" {
+		return failWith(400, "document_parsing_exception", msg)
 	}
-}
-
-// merge is Elasticsearch's partial update: objects are merged key by key,
-// anything else is replaced.
-func merge(old, changes map[string]any) map[string]any {
-	out := make(map[string]any, len(old))
-	for k, v := range old {
-		out[k] = v
+	version := int64(1)
+	if existing != nil {
+		version = existing.version + 1
 	}
-	for k, v := range changes {
-		if om, ok := out[k].(map[string]any); ok {
-			if nm, ok := v.(map[string]any); ok {
-				out[k] = merge(om, nm)
-				continue
-			}
+	if action == "create" && existing != nil {
+		return failWith(409, "version_conflict_engine_exception", fmt.Sprintf("[%s]: version conflict, document already exists (current version [%d])", id, existing.version))
+	}
+	if vt, _ := meta["version_type"].(string); vt != "" {
+		v, ok := meta["version"].(float64)
+		if vt != "external_gte" && vt != "external" || !ok || v < 0 {
+			return failWith(400, "action_request_validation_exception", "Validation Failed: 1: illegal version value ["+fmt.Sprint(meta["version"])+"] for version type ["+vt+"];")
 		}
-		out[k] = v
+		version = int64(v)
+		if existing != nil && (existing.version > version || vt == "external" && existing.version == version) {
+			return failWith(409, "version_conflict_engine_exception",
+				fmt.Sprintf("[%s]: version conflict, current version [%d] is higher than the one provided [%d]", id, existing.version, version))
+		}
 	}
-	return out
+	d := &fakeDoc{source: source, version: version}
+	ix.docs[id] = d
+	if existing == nil {
+		ix.created++
+		return done(201, "created", d)
+	}
+	return done(200, "updated", d)
 }
 
 // check parses a document's fields against the index's mappings as
