@@ -23,6 +23,7 @@ const Mask = "***"
 // holds a token, say).
 type Masker struct {
 	mu     sync.RWMutex
+	wmu    sync.Mutex // one Write at a time, so side-by-side consumers' lines stay whole
 	w      io.Writer
 	values []string // longest first, so a value inside another is not half-masked
 	// announce, when set, is told of each new value: in GitHub Actions it
@@ -85,6 +86,8 @@ func (m *Masker) Write(p []byte) (int, error) {
 	}
 	w := m.w
 	m.mu.RUnlock()
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	if _, err := w.Write(out); err != nil {
 		return 0, err
 	}

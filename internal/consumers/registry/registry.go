@@ -13,7 +13,10 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/consumers"
+	"github.com/draconsec/dracon/internal/consumers/defectdojo"
+	"github.com/draconsec/dracon/internal/consumers/dependencytrack"
 	"github.com/draconsec/dracon/internal/consumers/jira"
+	"github.com/draconsec/dracon/internal/consumers/phorge"
 	"github.com/draconsec/dracon/internal/consumers/slack"
 	"github.com/draconsec/dracon/internal/consumers/webhook"
 )
@@ -56,6 +59,36 @@ var all = []Consumer{
 				err = nil // it can show what it would post
 			}
 			return publisher(p, err)
+		}},
+	{Name: "defectdojo", Summary: "DefectDojo: reimport-scan per producer (Generic Findings Import, the finding's id as unique_id_from_tool) into an engagement per branch; gone from a full scan: closed",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.DefectDojo, func(d *config.DefectDojo) config.Delivery { return d.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(defectdojo.New(c.DefectDojo, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(defectdojo.NewDryRun(c.DefectDojo, env))
+		}},
+	{Name: "dependency_track", Summary: "Dependency-Track: each SBOM uploaded to a project by repository and branch (or UUID), owner tags merged",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.DependencyTrack, func(d *config.DependencyTrack) config.Delivery { return d.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(dependencytrack.New(c.DependencyTrack, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(dependencytrack.NewDryRun(c.DependencyTrack, env))
+		}},
+	{Name: "phorge", Summary: "Phorge/Phabricator: a Maniphest task per finding, found again by a custom field or title marker, resolved when fixed, reopened when back",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Phorge, func(p *config.Phorge) config.Delivery { return p.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(phorge.New(c.Phorge, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(phorge.NewDryRun(c.Phorge, env))
 		}},
 	{Name: "webhook", Summary: "Webhook: the enriched results POSTed as JSON, signed with HMAC-SHA256, with a delivery id receivers drop repeats by",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
