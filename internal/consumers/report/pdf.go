@@ -20,8 +20,8 @@ var Browsers = []string{"chromium", "chromium-browser", "google-chrome", "google
 
 // printTimeout bounds a print with no deadline of its own. A delivery
 // always has one (consumers.report.timeout, default 2m), and a large
-// report needs it raised: a 10,000-finding report is some 770 A4 pages,
-// which took Chromium 70 s on a loaded two-core machine.
+// report needs it raised: a 10,000-finding report is some 700 A4 pages,
+// which took Chromium 70 to 100 s on a loaded two-core machine.
 const printTimeout = 10 * time.Minute
 
 // findBrowser is the browser to print with: the configured one (a path,
