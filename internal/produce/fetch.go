@@ -43,6 +43,7 @@ func fetch(ctx context.Context, p *producers.Producer, o Options, out Outcome, p
 	}
 	env := producers.FetchEnv{
 		Getenv: os.Getenv,
+		Args:   o.Args,
 		HTTP:   httpretry.New(httpretry.Options{Name: p.Name, Log: m}),
 		Log:    m,
 		Masker: m,

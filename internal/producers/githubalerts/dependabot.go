@@ -22,14 +22,16 @@ var dependabot = endpoint{
 	what:     "Dependabot alerts",
 	path:     "dependabot/alerts",
 	filters:  []string{"severity", "ecosystem", "package", "manifest", "scope", "has"},
-	// A workflow's GITHUB_TOKEN has no permission for Dependabot alerts.
-	permission: "a fine-grained token or a GitHub App's with \"Dependabot alerts: read\", or a classic token with the security_events scope (repo for a private repository); a workflow's own GITHUB_TOKEN cannot read them",
+	// For years no workflow permission reached Dependabot alerts (a
+	// token of its own was needed); GitHub has since added
+	// vulnerability-alerts to the workflow permissions.
+	permission: "in a workflow, `permissions: vulnerability-alerts: read`; else a fine-grained token or a GitHub App's with \"Dependabot alerts: read\", or a classic token with the security_events scope (repo for a private repository)",
 	hint: func(status int, msg string) string {
 		switch {
 		case status == http.StatusForbidden && strings.Contains(msg, "dependabot alerts are disabled"):
 			return "enable Dependabot alerts in the repository's settings (Code security), or leave github-dependabot out of the producers"
 		case status == http.StatusForbidden && strings.Contains(msg, "not accessible by integration"):
-			return "this token may not read Dependabot alerts (a workflow's GITHUB_TOKEN never may): set GITHUB_TOKEN to a fine-grained token or a GitHub App's with \"Dependabot alerts: read\""
+			return "this token may not read Dependabot alerts: give the workflow `permissions: vulnerability-alerts: read`, or set GITHUB_TOKEN to a fine-grained token or a GitHub App's with \"Dependabot alerts: read\""
 		case status == http.StatusBadRequest && strings.Contains(msg, "pagination"):
 			return "GitHub refused the paging: this GitHub may be older than cursor pagination"
 		}
