@@ -39,7 +39,8 @@ var reportTemplate = template.Must(template.New("report").Parse(pageTemplate))
 // Consumer writes the report.
 type Consumer struct {
 	// Dir is the run's output folder (--out): a relative path is
-	// relative to it. The registry sets it; empty: the working folder.
+	// relative to it. New sets it from the environment's Out; empty:
+	// the working folder.
 	Dir string
 	// Exceptions are the policy exceptions of the run's config
 	// (policy.exceptions), shown with whether each is in force. The
@@ -62,7 +63,7 @@ func New(cfg *config.Report, env consumers.Env) (*Consumer, error) {
 	if cfg == nil {
 		cfg = &config.Report{}
 	}
-	c := &Consumer{path: cfg.Path, pdf: cfg.PDF, browser: cfg.Browser, filter: cfg.Filter,
+	c := &Consumer{Dir: env.Out, path: cfg.Path, pdf: cfg.PDF, browser: cfg.Browser, filter: cfg.Filter,
 		getenv: env.Getenv, log: env.Log, version: env.Version}
 	if c.path == "" {
 		c.path = DefaultPath

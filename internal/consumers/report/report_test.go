@@ -396,6 +396,22 @@ func TestDelivery(t *testing.T) {
 	}
 }
 
+// TestRelativeToOut: the run's output folder comes with the environment.
+func TestRelativeToOut(t *testing.T) {
+	env := consumertest.Env(t, nil, nil)
+	env.Out = t.TempDir()
+	c, err := New(reportConfig("path: audit/scan.html", "pdf: true"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(env.Out, "audit", "scan.html"); c.HTMLPath() != want {
+		t.Errorf("HTML at %s, want %s", c.HTMLPath(), want)
+	}
+	if want := filepath.Join(env.Out, "audit", "scan.pdf"); c.PDFPath() != want {
+		t.Errorf("PDF at %s, want %s (beside the HTML)", c.PDFPath(), want)
+	}
+}
+
 func TestAbsolutePath(t *testing.T) {
 	abs := filepath.Join(t.TempDir(), "evidence.html")
 	c := newConsumer(t, reportConfig("path: "+abs), nil)
