@@ -240,7 +240,8 @@ func publishNamed(ctx context.Context, env Env, configPath, out string, names []
 		return gate.ExitError
 	}
 	masker := secret.NewMasker(env.Stderr, nil)
-	cenv := consumers.Env{Getenv: env.Getenv, Source: ".", Log: masker, Masker: masker, Version: version(), Out: out, DryRun: dryRun}
+	cenv := consumers.Env{Getenv: env.Getenv, Source: ".", Log: masker, Masker: masker, Version: version(), Out: out, DryRun: dryRun,
+		PolicyExceptions: cfg.Policy.Exceptions}
 	pubs, broken, err := conregistry.Build(&cfg.Consumers, cenv, names)
 	if err != nil {
 		return usageError(env, err)

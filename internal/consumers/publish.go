@@ -76,6 +76,9 @@ type Env struct {
 	// Out is the run's output folder: files a consumer writes (a report)
 	// are relative to it.
 	Out string
+	// PolicyExceptions are the config's policy.exceptions, for consumers
+	// that show which are in force (the auditors' report).
+	PolicyExceptions []config.Exception
 	// DryRun says the consumers are built for a dry run: one may then be
 	// built without its credentials, and show everything as "would
 	// create".

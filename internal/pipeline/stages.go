@@ -294,7 +294,8 @@ type publishStage struct{}
 func (publishStage) String() string { return "publish" }
 
 func (publishStage) Run(ctx context.Context, r *runState) error {
-	env := consumers.Env{Getenv: r.o.Getenv, Source: r.src, Log: r.o.Log, Masker: r.masker, Version: r.o.Version, Out: r.o.Out}
+	env := consumers.Env{Getenv: r.o.Getenv, Source: r.src, Log: r.o.Log, Masker: r.masker, Version: r.o.Version, Out: r.o.Out,
+		PolicyExceptions: r.o.Config.Policy.Exceptions}
 	pubs, broken, err := conregistry.Build(&r.o.Config.Consumers, env, nil)
 	if err != nil {
 		return err

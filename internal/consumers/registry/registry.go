@@ -17,6 +17,7 @@ import (
 	"github.com/draconsec/dracon/internal/consumers/dependencytrack"
 	"github.com/draconsec/dracon/internal/consumers/jira"
 	"github.com/draconsec/dracon/internal/consumers/phorge"
+	"github.com/draconsec/dracon/internal/consumers/report"
 	"github.com/draconsec/dracon/internal/consumers/slack"
 	"github.com/draconsec/dracon/internal/consumers/webhook"
 )
@@ -89,6 +90,17 @@ var all = []Consumer{
 		},
 		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(phorge.NewDryRun(c.Phorge, env))
+		}},
+	{Name: "report", Summary: "Auditors' report: one self-contained HTML file (verdict, policies, exceptions, producers, counts, every finding, the suppressed with their reasons), and a PDF where a headless Chromium is found",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Report, func(r *config.Report) config.Delivery { return r.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			r, err := report.New(c.Report, env)
+			if r != nil {
+				r.Exceptions = env.PolicyExceptions
+			}
+			return publisher(r, err)
 		}},
 	{Name: "webhook", Summary: "Webhook: the enriched results POSTed as JSON, signed with HMAC-SHA256, with a delivery id receivers drop repeats by",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
