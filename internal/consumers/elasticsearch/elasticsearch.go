@@ -9,8 +9,9 @@
 //   - the current state (config findings_index, default
 //     "<index>-findings"): one document per finding, _id its finding id,
 //     written over by every scan that sees it and marked fixed (status
-//     fixed, fixed_at) by the scan that no longer does. "Open findings by
-//     team" and "mean time to fix" are counted here.
+//     fixed, fixed_at) by the scan that no longer does (its document read
+//     with _mget, written back whole). "Open findings by team" and "mean
+//     time to fix" are counted here.
 //
 // A current-state document is written with the scan's start time as its
 // external version (version_type external_gte), so a re-run of an older
@@ -32,6 +33,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,6 +87,16 @@ type Consumer struct {
 // New builds the consumer from its block. The cluster is not contacted
 // until Publish.
 func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, false)
+}
+
+// NewDryRun builds the consumer for a dry run, which contacts no cluster:
+// without a URL or credentials it still shows everything it would send.
+func NewDryRun(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
+	return build(cfg, env, true)
+}
+
+func build(cfg *config.Elasticsearch, env consumers.Env, dryRun bool) (*Consumer, error) {
 	getenv := env.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -114,10 +126,51 @@ func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
 			shown = append(shown, u)
 		}
 	}
-	if len(urls) == 0 && cfg.CloudID == "" {
+	if len(urls) == 0 && cfg.CloudID == "" && !dryRun {
 		return nil, fmt.Errorf("consumers.elasticsearch.urls: no cluster to send to: set urls (or cloud_id), or the %s environment variable", EnvURL)
 	}
 	flavor := cfg.Server()
+	desc, err := tmpl.Parse("consumers.elasticsearch.description_template", cfg.DescriptionTemplate)
+	if err != nil {
+		return nil, err
+	}
+	c := &Consumer{
+		flavor:          flavor,
+		history:         cfg.HistoryIndex(),
+		current:         cfg.CurrentIndex(),
+		managed:         cfg.TemplateManaged(),
+		desc:            desc,
+		where:           strings.Join(shown, ", "),
+		log:             env.Log,
+		version:         env.Version,
+		batchSize:       cfg.BatchSize,
+		flushBytes:      cfg.FlushBytes,
+		itemRetryWait:   time.Second,
+		itemRetryRounds: 3,
+	}
+	if cfg.CloudID != "" {
+		c.where = "Elastic Cloud deployment " + strings.SplitN(cfg.CloudID, ":", 2)[0]
+	}
+	if c.log == nil {
+		c.log = io.Discard
+	}
+	if c.batchSize <= 0 {
+		c.batchSize = config.ElasticsearchBatchSize
+	}
+	if c.flushBytes <= 0 {
+		c.flushBytes = config.ElasticsearchFlushBytes
+	}
+	c.authHint = fmt.Sprintf("set api_key (or %s), or user and password (or %s)", EnvAPIKey, EnvPassword)
+	if flavor == opensearch {
+		c.authHint = fmt.Sprintf("set user and password (or %s)", EnvPassword)
+	}
+	if dryRun {
+		// A dry run sends nothing: it needs no client, nor credentials.
+		if c.where == "" {
+			c.where = "none set"
+		}
+		return c, nil
+	}
 	var apiKey string
 	if flavor != opensearch {
 		k, err := env.Secret(cfg.APIKey, EnvAPIKey)
@@ -136,10 +189,6 @@ func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
 			return nil, fmt.Errorf("consumers.elasticsearch.password: user %q has no password: set password (env:NAME or file:PATH) or the %s environment variable", cfg.User, EnvPassword)
 		}
 		password = p
-	}
-	desc, err := tmpl.Parse("consumers.elasticsearch.description_template", cfg.DescriptionTemplate)
-	if err != nil {
-		return nil, err
 	}
 	esCfg := elasticsearch.Config{
 		Addresses: urls,
@@ -168,39 +217,7 @@ func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consumers.elasticsearch: %w", err)
 	}
-	where := strings.Join(shown, ", ")
-	if cfg.CloudID != "" {
-		where = "Elastic Cloud deployment " + strings.SplitN(cfg.CloudID, ":", 2)[0]
-	}
-	hint := fmt.Sprintf("set api_key (or %s), or user and password (or %s)", EnvAPIKey, EnvPassword)
-	if flavor == opensearch {
-		hint = fmt.Sprintf("set user and password (or %s)", EnvPassword)
-	}
-	c := &Consumer{
-		client:          client,
-		flavor:          flavor,
-		history:         cfg.HistoryIndex(),
-		current:         cfg.CurrentIndex(),
-		managed:         cfg.TemplateManaged(),
-		desc:            desc,
-		where:           where,
-		log:             env.Log,
-		version:         env.Version,
-		authHint:        hint,
-		batchSize:       cfg.BatchSize,
-		flushBytes:      cfg.FlushBytes,
-		itemRetryWait:   time.Second,
-		itemRetryRounds: 3,
-	}
-	if c.log == nil {
-		c.log = io.Discard
-	}
-	if c.batchSize <= 0 {
-		c.batchSize = config.ElasticsearchBatchSize
-	}
-	if c.flushBytes <= 0 {
-		c.flushBytes = config.ElasticsearchFlushBytes
-	}
+	c.client = client
 	return c, nil
 }
 
@@ -230,6 +247,9 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	p := c.plan(run, findings, &d)
 	if run.DryRun != nil {
 		return d, c.dryRun(run, p)
+	}
+	if c.client == nil {
+		return d, errors.New("consumers.elasticsearch: built for a dry run (NewDryRun): it sends nothing")
 	}
 	if len(p.ops) == 0 && len(run.Fixed) == 0 {
 		return d, nil
@@ -555,7 +575,7 @@ func (c *Consumer) putTemplate(ctx context.Context, perform esapi.Transport, v s
 // NDJSON, and, in comment lines, what depends on the cluster's answers.
 func (c *Consumer) dryRun(run *consumers.Run, p plan) error {
 	w := run.DryRun
-	fmt.Fprintf(w, "# elasticsearch: dry run: nothing is sent to %s (%s)\n", c.where, c.flavor)
+	fmt.Fprintf(w, "# elasticsearch dry run: nothing is sent. Cluster: %s (flavor %s)\n", c.where, c.flavor)
 	if c.managed {
 		fmt.Fprintf(w, "# would PUT _index_template/%s\n", c.history)
 		// The newest version the flavor has decides the annotations'

@@ -592,9 +592,9 @@ func TestFailsOverToTheNextNode(t *testing.T) {
 }
 
 func TestDryRun(t *testing.T) {
-	// Nothing listens on the URL, and no credentials are set: a dry run
-	// still shows everything.
-	c, err := New(&config.Elasticsearch{URLs: []string{"http://127.0.0.1:9"}}, consumertest.Env(t, nil, nil))
+	// No URL and no credentials (the API key's file is not there): a dry
+	// run still shows everything.
+	c, err := NewDryRun(&config.Elasticsearch{APIKey: "file:not-there"}, consumertest.Env(t, nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,6 +605,10 @@ func TestDryRun(t *testing.T) {
 	d, err := c.Publish(context.Background(), run, fs)
 	if err != nil || d.Created+d.Updated+d.Unchanged+d.Failed != 0 {
 		t.Fatalf("%+v %v", d, err)
+	}
+	run.DryRun = nil
+	if _, err := c.Publish(context.Background(), run, fs); err == nil {
+		t.Error("a consumer built for a dry run delivered")
 	}
 	text := out.String()
 	for _, want := range []string{"# would PUT _index_template/dracon", `"flattened"`,
@@ -623,6 +627,21 @@ func TestDryRun(t *testing.T) {
 		}
 	}
 	golden(t, "dryrun.txt", out.Bytes())
+
+	// A consumer built for a real run, given a dry run, asks its cluster
+	// nothing either.
+	cl := newCluster(t, newElasticsearch("8.15.0"), config.Elasticsearch{}, nil)
+	var again bytes.Buffer
+	run.DryRun = &again
+	if _, err := cl.c.Publish(context.Background(), run, fs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cl.rec.Requests()); n != 0 {
+		t.Errorf("the dry run made %d requests", n)
+	}
+	if !strings.Contains(again.String(), "# would POST _bulk") {
+		t.Errorf("dry run output: %.200s", again.String())
+	}
 }
 
 func TestNew(t *testing.T) {
