@@ -325,8 +325,17 @@ func (c *Consumer) planFixed(ctx context.Context, perform esapi.Transport, run *
 	for start := 0; start < len(want); start += c.batchSize {
 		chunk := want[start:min(start+c.batchSize, len(want))]
 		docs, err := c.mget(ctx, perform, chunk)
-		if err != nil {
+		var refused *refusedError
+		switch {
+		case errors.As(err, &refused):
 			return err
+		case err != nil:
+			// Not knowing their current state, they cannot be marked
+			// fixed; the findings are still delivered.
+			for _, fx := range chunk {
+				fail(d, fixedErrorf(fx, "%v", err))
+			}
+			continue
 		}
 		for k, fx := range chunk {
 			got := docs[k]

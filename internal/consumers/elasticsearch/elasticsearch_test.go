@@ -296,6 +296,43 @@ func mustTemplate(t *testing.T) *tmpl.Template {
 	return tp
 }
 
+func TestFixedFindingUnreadable(t *testing.T) {
+	es := newElasticsearch("8.15.0")
+	cl := newCluster(t, es, config.Elasticsearch{}, nil)
+	run := consumertest.Run(t)
+	fs := findings(run)
+	if _, err := cl.c.Publish(context.Background(), run, fs); err != nil {
+		t.Fatal(err)
+	}
+	gone := consumers.ID(fs[0].Issue)
+	next := &consumers.Run{Results: consumertest.Clone(run.Results)}
+	next.Scan = next.Results[0].OriginalResults.ScanInfo
+	nextScan(t, next, gone)
+	// The credentials may write but not read: the fixed finding cannot be
+	// marked, the others are delivered.
+	es.mgetStatus = http.StatusForbidden
+	d, err := cl.c.Publish(context.Background(), next, findings(next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Updated != len(fs)-1 || d.Failed != 1 || !strings.Contains(d.Errors[0], "they need the read privilege on it") {
+		t.Fatalf("delivery %+v", d)
+	}
+	if s := es.doc("dracon-findings", gone)["status"]; s != "open" {
+		t.Errorf("status %v", s)
+	}
+	// Readable again, a re-run marks it.
+	es.mgetStatus = 0
+	d, err = cl.c.Publish(context.Background(), next, findings(next))
+	if err != nil || d.Updated != 1 || d.Unchanged != len(fs)-1 || d.Failed != 0 {
+		t.Fatalf("re-run: %+v %v", d, err)
+	}
+	if s := es.doc("dracon-findings", gone)["status"]; s != "fixed" {
+		t.Errorf("status %v after the re-run", s)
+	}
+	cl.rec.NoSecrets(t, consumertest.Secrets(t))
+}
+
 func TestDescriptionTemplate(t *testing.T) {
 	cl := newCluster(t, newElasticsearch("8.15.0"), config.Elasticsearch{
 		DescriptionTemplate: "{{.SeverityText}} {{.RawIssue.RuleId}} by {{.ToolName}} in scan {{.ScanID}}"}, nil)

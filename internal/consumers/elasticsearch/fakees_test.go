@@ -46,6 +46,8 @@ type fakeES struct {
 	// retryAfter is the Retry-After of those answers when they are 429
 	// or 503 ("0" unless a test sets it).
 	retryAfter string
+	// mgetStatus, when set, answers _mget with it.
+	mgetStatus int
 	// reject answers an item with 429 es_rejected_execution_exception on
 	// its nth attempt (from 1), as a node whose write queue is full does.
 	reject   func(index, id string, attempt int) bool
@@ -273,6 +275,11 @@ func (f *fakeES) index(name string) *fakeIndex {
 // does: one entry per id, found or not; an index that is not there is an
 // error in each entry.
 func (f *fakeES) mget(w http.ResponseWriter, index string, body []byte) {
+	if f.mgetStatus != 0 {
+		w.Header().Set("Retry-After", "0")
+		writeError(w, f.mgetStatus, "security_exception", "action [indices:data/read/mget[shard]] is unauthorized for user [dracon] on indices ["+index+"]")
+		return
+	}
 	var req struct {
 		IDs []string `json:"ids"`
 	}
