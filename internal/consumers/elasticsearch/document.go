@@ -58,6 +58,10 @@ type document struct {
 	// AgeDays is how long the finding has been known, in whole days, as
 	// of this scan.
 	AgeDays int `json:"age_days"`
+	// TimeToFixDays is fixed_at - first_found in days (to the hundredth),
+	// for a fixed finding: the dashboard's "mean time to fix" is its
+	// average.
+	TimeToFixDays *float64 `json:"time_to_fix_days,omitempty"`
 }
 
 // Statuses of a document.
@@ -176,6 +180,21 @@ func severityOf(s string) v1.Severity {
 		s = "SEVERITY_" + s
 	}
 	return v1.Severity(v1.Severity_value[s])
+}
+
+// timeToFix is the days from first found to fixed, both as stamped; nil
+// when either is not known.
+func timeToFix(firstFound, fixedAt string) *float64 {
+	first, err1 := time.Parse(time.RFC3339Nano, firstFound)
+	fixed, err2 := time.Parse(time.RFC3339Nano, fixedAt)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	days := math.Round(fixed.Sub(first).Hours()/24*100) / 100
+	if days < 0 {
+		days = 0
+	}
+	return &days
 }
 
 func ageDays(first, at time.Time) int {

@@ -355,6 +355,7 @@ func (c *Consumer) planFixed(ctx context.Context, perform esapi.Transport, run *
 			if cur.FixedAt == "" {
 				cur.FixedAt = at // fixed_at stays when the finding was first found fixed
 			}
+			cur.TimeToFixDays = timeToFix(cur.FirstFound, cur.FixedAt)
 			obs := cur
 			obs.ScanID, obs.ScanStartTime = run.Scan.GetScanUuid(), at
 			h, err := newOp("index", actionMeta{Index: c.history, ID: fx.ID + ":" + run.Scan.GetScanUuid()}, obs)
@@ -550,7 +551,7 @@ func (c *Consumer) connect(ctx context.Context) (esapi.Transport, semver, error)
 		// a server that does not.
 		return nil, semver{}, fmt.Errorf("%s answers as Elasticsearch %s without the X-Elastic-Product header: an Elasticsearch before 7.14, or another product; Dracon needs Elasticsearch 7.14 or later", c.where, in.Version.Number)
 	case v.major == 7 && !v.atLeast(7, 14), v.major < 7:
-		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s: Dracon needs 7.14 or later (index templates, the flattened type, runtime fields)", c.where, in.Version.Number)
+		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s: Dracon needs 7.14 or later (its go-elasticsearch 8 client refuses older ones)", c.where, in.Version.Number)
 	case v.major > 9:
 		return nil, semver{}, fmt.Errorf("%s is Elasticsearch %s: this Dracon's client (go-elasticsearch 8) speaks to 7.14 to 9.x", c.where, in.Version.Number)
 	}

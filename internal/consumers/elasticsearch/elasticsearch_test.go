@@ -163,7 +163,7 @@ func TestPublishIndexesHistoryAndCurrentState(t *testing.T) {
 		t.Error("a fixed finding that was never indexed got a document")
 	}
 	tpl, ok := cl.es.templates["dracon"]
-	if !ok || !reflect.DeepEqual(tpl.patterns, []string{"dracon", "dracon-findings"}) || tpl.runtime["time_to_fix_days"] == nil {
+	if !ok || !reflect.DeepEqual(tpl.patterns, []string{"dracon", "dracon-findings"}) || tpl.priority != templatePriority {
 		t.Errorf("index template: %+v", tpl)
 	}
 
@@ -251,7 +251,7 @@ func TestPublishIndexesHistoryAndCurrentState(t *testing.T) {
 	}
 	g := cl.es.doc("dracon-findings", gone)
 	if g["status"] != "fixed" || g["fixed_at"] != "2026-12-02T10:00:00Z" || g["first_found"] != goneFirstFound || g["scan_id"] != consumertest.ScanID ||
-		g["is_new"] != false {
+		g["is_new"] != false || g["time_to_fix_days"] != wantTimeToFix(t, goneFirstFound, "2026-12-02T10:00:00Z") {
 		t.Errorf("the gone finding's current state: %v", g)
 	}
 	if v := cl.es.docVersion("dracon-findings", gone); v != run2.Scan.GetScanStartTime().AsTime().UnixMilli() {
@@ -286,6 +286,17 @@ func TestPublishIndexesHistoryAndCurrentState(t *testing.T) {
 		t.Errorf("an older scan overwrote the current state: %v", s["scan_id"])
 	}
 	cl.rec.NoSecrets(t, consumertest.Secrets(t))
+}
+
+// wantTimeToFix is the days between two stamps, to the hundredth.
+func wantTimeToFix(t *testing.T, first any, fixed string) float64 {
+	t.Helper()
+	a, err := time.Parse(time.RFC3339, first.(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := time.Parse(time.RFC3339, fixed)
+	return float64(int(b.Sub(a).Hours()/24*100+0.5)) / 100
 }
 
 func mustTemplate(t *testing.T) *tmpl.Template {

@@ -68,34 +68,27 @@ func properties(flavor string, version semver) map[string]any {
 		"cve":             keyword(256),
 		"annotations":     annotationsMapping(flavor, version),
 		// This Dracon's.
-		"finding_id":  keyword(0),
-		"rule_id":     keyword(256),
-		"path":        keyword(1024),
-		"start_line":  typed("integer"),
-		"package_url": keyword(1024),
-		"cwe":         typed("integer"),
-		"owners":      keyword(256),
-		"team":        keyword(256),
-		"status":      keyword(16),
-		"is_new":      typed("boolean"),
-		"policy":      keyword(16),
-		"suppressed":  typed("boolean"),
-		"repository":  keyword(512),
-		"ref":         keyword(512),
-		"commit":      keyword(64),
-		"last_seen":   typed("date"),
-		"fixed_at":    typed("date"),
-		"age_days":    typed("integer"),
+		"finding_id":       keyword(0),
+		"rule_id":          keyword(256),
+		"path":             keyword(1024),
+		"start_line":       typed("integer"),
+		"package_url":      keyword(1024),
+		"cwe":              typed("integer"),
+		"owners":           keyword(256),
+		"team":             keyword(256),
+		"status":           keyword(16),
+		"is_new":           typed("boolean"),
+		"policy":           keyword(16),
+		"suppressed":       typed("boolean"),
+		"repository":       keyword(512),
+		"ref":              keyword(512),
+		"commit":           keyword(64),
+		"last_seen":        typed("date"),
+		"fixed_at":         typed("date"),
+		"age_days":         typed("integer"),
+		"time_to_fix_days": typed("float"),
 	}
 }
-
-// timeToFixScript computes a fixed finding's time to fix in days, as the
-// runtime field time_to_fix_days: the "mean time to fix" the dashboard
-// shows is its average. It is computed when searched, since a finding is
-// marked fixed by a partial update that knows nothing of when it was
-// first found.
-const timeToFixScript = "if (doc['fixed_at'].size() != 0 && doc['first_found'].size() != 0) { " +
-	"emit((doc['fixed_at'].value.toInstant().toEpochMilli() - doc['first_found'].value.toInstant().toEpochMilli()) / 86400000.0); }"
 
 // indexTemplate is the body of PUT _index_template/<name> for the two
 // indexes: explicit mappings, so that ids and names are keywords (exact,
@@ -105,13 +98,6 @@ func indexTemplate(patterns []string, flavor string, version semver, draconVersi
 	mappings := map[string]any{
 		"_meta":      map[string]any{"managed_by": "dracon", "dracon_version": draconVersion},
 		"properties": properties(flavor, version),
-	}
-	// Runtime fields in mappings are Elasticsearch's (7.11+); OpenSearch
-	// has none, and its dashboards compute the time to fix themselves.
-	if flavor != opensearch {
-		mappings["runtime"] = map[string]any{
-			"time_to_fix_days": map[string]any{"type": "double", "script": map[string]any{"source": timeToFixScript}},
-		}
 	}
 	return map[string]any{
 		"index_patterns": patterns,
