@@ -45,8 +45,11 @@ import (
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/consumers"
 	"github.com/draconsec/dracon/internal/consumers/tmpl"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Name is the consumer's key in dracon.yaml.
@@ -244,6 +247,17 @@ type fixedOps struct {
 // Publish indexes the findings and marks the fixed ones.
 func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []consumers.Finding) (consumers.Delivery, error) {
 	var d consumers.Delivery
+	if run.Scan.GetScanStartTime() == nil {
+		// Every document and version is stamped with the scan's start:
+		// a scan that records none gets one time for all of them.
+		scan := &v1.ScanInfo{}
+		if run.Scan != nil {
+			scan = proto.Clone(run.Scan).(*v1.ScanInfo)
+		}
+		scan.ScanStartTime = timestamppb.Now()
+		r := *run
+		r.Scan, run = scan, &r
+	}
 	p := c.plan(run, findings, &d)
 	if run.DryRun != nil {
 		return d, c.dryRun(run, p)

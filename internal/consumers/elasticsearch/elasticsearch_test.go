@@ -344,6 +344,36 @@ func TestFixedFindingUnreadable(t *testing.T) {
 	cl.rec.NoSecrets(t, consumertest.Secrets(t))
 }
 
+func TestScanWithoutStartTime(t *testing.T) {
+	cl := newCluster(t, newElasticsearch("8.15.0"), config.Elasticsearch{}, nil)
+	run := consumertest.Run(t)
+	run.Scan.ScanStartTime = nil
+	fs := findings(run)
+	if d, err := cl.c.Publish(context.Background(), run, fs); err != nil || d.Created != len(fs) {
+		t.Fatalf("%+v %v", d, err)
+	}
+	// One time for the whole delivery: every document has the same
+	// scan_start_time, and it is each current state's version.
+	var at any
+	for _, f := range fs {
+		id := consumers.ID(f.Issue)
+		doc := cl.es.doc("dracon-findings", id)
+		if at == nil {
+			at = doc["scan_start_time"]
+		}
+		if doc["scan_start_time"] != at {
+			t.Fatalf("%s: scan_start_time %v, another document's %v", id, doc["scan_start_time"], at)
+		}
+		stamp, _ := time.Parse(time.RFC3339Nano, at.(string))
+		if v := cl.es.docVersion("dracon-findings", id); v != stamp.UnixMilli() {
+			t.Errorf("%s: version %d, want %d", id, v, stamp.UnixMilli())
+		}
+	}
+	if run.Scan.ScanStartTime != nil {
+		t.Error("the consumer changed the run it was given")
+	}
+}
+
 func TestDescriptionTemplate(t *testing.T) {
 	cl := newCluster(t, newElasticsearch("8.15.0"), config.Elasticsearch{
 		DescriptionTemplate: "{{.SeverityText}} {{.RawIssue.RuleId}} by {{.ToolName}} in scan {{.ScanID}}"}, nil)
