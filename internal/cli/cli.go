@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"parse":    {"parse one scanner report into a LaunchToolResponse", runParse},
 		"enrich":   {"deduplicate parsed results against the findings store", runEnrich},
 		"consume":  {"write SARIF and print findings from enriched results", runConsume},
+		"data":     {dataSummary, runData},
 		"gate":     {"decide pass or fail: a saved run, or a release from the findings store (--context release)", runGate},
 		"tools":    {"list, install and check scanners (list | install [NAME...] | doctor)", runTools},
 		"findings": {"list, show and triage the findings store's findings (list | show ID | triage ID)", runFindings},

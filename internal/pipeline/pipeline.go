@@ -410,7 +410,7 @@ func Enrich(ctx context.Context, o EnrichOptions, scan *v1.ScanInfo, launches []
 		results[i] = enrichers.Wrap(l)
 	}
 	env := enricherreg.Env{Source: o.Source, Fixed: o.Fixed, Notice: func(m string) { fmt.Fprintln(log, "dracon: "+m) },
-		Policy: o.Policy, Producers: o.Producers, Decided: o.Decided}
+		Policy: o.Policy, Producers: o.Producers, Decided: o.Decided, Enrichers: c.Enrichers}
 	if c.Enrichers.On("baseline") {
 		if o.Baseline == nil {
 			b, err := PrepareBaseline(ctx, c, o.Source, scan, o.Getenv, log)

@@ -5,8 +5,11 @@ package registry
 
 import (
 	"github.com/draconsec/dracon/internal/enrichers"
+	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
+	"github.com/draconsec/dracon/internal/enrichers/custom"
 	"github.com/draconsec/dracon/internal/enrichers/dedup"
+	"github.com/draconsec/dracon/internal/enrichers/exploits"
 	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
 	"github.com/draconsec/dracon/internal/enrichers/merge"
@@ -37,6 +40,8 @@ type Env struct {
 	Producers []policy.Producer
 	// Decided receives the policies' decision.
 	Decided func(*policy.Decision, []error)
+	// Enrichers is the config's enrichers block: each enricher's settings.
+	Enrichers config.Enrichers
 }
 
 // Entry is one enricher: its config name and how to build it.
@@ -64,6 +69,10 @@ var all = []Entry{
 	{Name: "toolsuppress", New: func(Env) enrichers.Enricher { return toolsuppress.Enricher{} }},
 	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
 	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
+	{Name: "exploits", New: func(e Env) enrichers.Enricher { return exploits.New(e.Enrichers.Exploits, e.Notice) }},
+	// custom comes after every enricher that annotates, so it never
+	// overwrites them, and before policy, which reads its annotations.
+	{Name: "custom", New: func(e Env) enrichers.Enricher { return custom.New(e.Enrichers.Custom, e.Notice) }},
 	{Name: "policy", New: func(e Env) enrichers.Enricher {
 		return policyenricher.Enricher{Set: e.Policy, Producers: e.Producers, Decided: e.Decided}
 	}},
