@@ -60,7 +60,11 @@ type limited struct {
 
 func (l limited) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err := l.limiter.Wait(r.Context()); err != nil {
-		return nil, err
+		// No turn before the enricher's deadline: nothing more is sent
+		// this run. Waiting it out (rather than failing at once) keeps
+		// the retrying client from trying again and again until then.
+		<-r.Context().Done()
+		return nil, r.Context().Err()
 	}
 	return l.next.RoundTrip(r)
 }

@@ -371,14 +371,20 @@ func (f *fetcher) problem(versions int) string {
 	if f.failed == 0 {
 		return ""
 	}
+	answered := f.requests - f.failed
 	var why string
 	switch {
-	case f.timedOut && f.firstErr == nil:
-		why = fmt.Sprintf("it did not answer within %s", f.e.Timeout)
+	case f.timedOut && answered > 0:
+		// deps.dev answers; the time ran out (a cold cache of a large
+		// project, at rate requests a second).
+		why = fmt.Sprintf("the %s timeout ran out at %v requests a second; the next runs ask for the rest", f.e.Timeout, f.e.Rate)
 	case f.timedOut:
-		why = fmt.Sprintf("it did not answer within %s, and %v", f.e.Timeout, f.firstErr)
+		why = fmt.Sprintf("deps.dev did not answer within %s", f.e.Timeout)
 	default:
 		why = f.firstErr.Error()
+	}
+	if f.timedOut && f.firstErr != nil {
+		why += "; and " + f.firstErr.Error()
 	}
 	msg := fmt.Sprintf("depsdev: %d of %d lookups at deps.dev (for %d package versions and their source projects) got no answer (%s)", f.failed, f.requests, versions, why)
 	if f.stale > 0 {

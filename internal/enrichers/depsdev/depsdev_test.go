@@ -254,7 +254,7 @@ func TestOffline(t *testing.T) {
 	e.Now = func() time.Time { return t0.Add(30 * 24 * time.Hour) } // everything expired
 	e.Timeout = 300 * time.Millisecond
 	r := enrich(t, e)
-	if len(r.notices) != 1 || !strings.Contains(r.notices[0], "got no answer (it did not answer within 300ms)") ||
+	if len(r.notices) != 1 || !strings.Contains(r.notices[0], "got no answer (deps.dev did not answer within 300ms)") ||
 		!strings.Contains(r.notices[0], "older cached answer, used instead") || !strings.Contains(r.notices[0], "the run goes on") {
 		t.Errorf("notices %q, want one about the timeout", r.notices)
 	}
@@ -319,6 +319,30 @@ func TestRate(t *testing.T) {
 	n := f.count()
 	if min := time.Duration(n-1) * 100 * time.Millisecond; r.took < min-50*time.Millisecond {
 		t.Errorf("%d requests in %s: faster than 10 a second", n, r.took)
+	}
+
+	// At 5 a second, a one-second timeout fits about 5 of the 17
+	// lookups: those are annotated, the rest are for the next run, and
+	// the notice says the time ran out, not that deps.dev is down.
+	f.reset()
+	dir := t.TempDir()
+	e = newEnricher(f, dir)
+	e.Rate, e.Timeout = 5, time.Second
+	r = enrich(t, e)
+	if len(r.notices) != 1 || !strings.Contains(r.notices[0], "the 1s timeout ran out at 5 requests a second; the next runs ask for the rest") {
+		t.Errorf("notices %q", r.notices)
+	}
+	if f.count() < 3 || f.count() > 8 || r.took > 3*time.Second {
+		t.Errorf("%d requests in %s at 5 a second for 1s", f.count(), r.took)
+	}
+	// The next run asks only for what the first did not get (all but
+	// the 429 of TestEnrich: 16 in all).
+	first := f.count()
+	f.reset()
+	e = newEnricher(f, dir)
+	r = enrich(t, e)
+	if len(r.notices) != 0 || f.count() != wantRequests-1-first {
+		t.Errorf("the next run: %d requests (the first made %d of %d); notices %q", f.count(), first, wantRequests-1, r.notices)
 	}
 }
 
