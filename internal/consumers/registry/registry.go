@@ -15,6 +15,7 @@ import (
 	"github.com/draconsec/dracon/internal/consumers"
 	"github.com/draconsec/dracon/internal/consumers/defectdojo"
 	"github.com/draconsec/dracon/internal/consumers/dependencytrack"
+	"github.com/draconsec/dracon/internal/consumers/elasticsearch"
 	"github.com/draconsec/dracon/internal/consumers/jira"
 	"github.com/draconsec/dracon/internal/consumers/phorge"
 	"github.com/draconsec/dracon/internal/consumers/report"
@@ -46,6 +47,16 @@ var all = []Consumer{
 		},
 		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(jira.NewDryRun(c.Jira, env))
+		}},
+	{Name: "elasticsearch", Summary: "Elasticsearch or OpenSearch: a history (a document per finding per scan) and a current state (a document per finding, marked fixed when gone), bulk-indexed with deterministic ids under an index template; a Kibana dashboard",
+		Block: func(c *config.Consumers) (config.Delivery, bool) {
+			return present(c.Elasticsearch, func(e *config.Elasticsearch) config.Delivery { return e.Delivery })
+		},
+		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(elasticsearch.New(c.Elasticsearch, env))
+		},
+		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
+			return publisher(elasticsearch.NewDryRun(c.Elasticsearch, env))
 		}},
 	{Name: "slack", Summary: "Slack: one message per run (incoming webhook or bot token); per-team channels; a re-run of the commit edits it",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
