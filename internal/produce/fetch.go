@@ -41,8 +41,12 @@ func fetch(ctx context.Context, p *producers.Producer, o Options, out Outcome, p
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	env := producers.FetchEnv{
-		Getenv: os.Getenv,
+		Getenv: getenv,
 		Args:   o.Args,
 		HTTP:   httpretry.New(httpretry.Options{Name: p.Name, Log: m}),
 		Log:    m,

@@ -135,6 +135,16 @@ func TestFetchFailures(t *testing.T) {
 			t.Errorf("%s after %s: %s", out.Status, out.Duration, out.Reason)
 		}
 	})
+	t.Run("the run's environment", func(t *testing.T) {
+		t.Setenv("FETCHER_TOKEN", "")
+		var calls atomic.Int32
+		env := map[string]string{"FETCHER_TOKEN": fakeToken}
+		out := Run(context.Background(), runner.Local{}, fetcher(srv.URL, &calls), Options{RunDir: t.TempDir(), Getenv: func(k string) string { return env[k] }})
+		// The token came from Options.Getenv, not the process.
+		if out.Status != Failed || !strings.Contains(out.Reason, "HTTP 403 with token ***") {
+			t.Errorf("%s: %s", out.Status, out.Reason)
+		}
+	})
 	t.Run("a configured report is read instead", func(t *testing.T) {
 		var calls atomic.Int32
 		report := filepath.Join(t.TempDir(), "alerts.json")

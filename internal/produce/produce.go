@@ -56,6 +56,9 @@ type Options struct {
 	// on this machine (runner: container): its image, limits and pull
 	// policy; the mounts and network are added here.
 	Container *runner.ContainerSpec
+	// Getenv is the environment a producer that fetches its report reads
+	// (Producer.Fetch: GITHUB_TOKEN, ...); nil: the process's.
+	Getenv func(string) string
 }
 
 // Run runs producer p with r.
