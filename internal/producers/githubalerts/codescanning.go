@@ -39,7 +39,9 @@ var codeScanning = endpoint{
 // CodeScanning imports the repository's open code scanning alerts.
 var CodeScanning = &producers.Producer{
 	Name:        CodeScanningName,
-	Aliases:     []string{"code-scanning", "code-scanning-alerts"},
+	// github-codeql is the original Dracon's component that read these
+	// alerts (CodeQL's only).
+	Aliases:     []string{"github-codeql", "code-scanning", "code-scanning-alerts"},
 	Kind:        producers.SAST,
 	Languages:   []string{"any"},
 	Description: "the repository's open GitHub code scanning alerts (CodeQL and every SARIF upload), from GitHub's API",

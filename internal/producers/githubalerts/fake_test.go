@@ -108,7 +108,8 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/repos/" + testRepo + "/dependabot/alerts":
 		if q.Get("page") != "" {
-			// GitHub refuses the page parameter on this list.
+			// GitHub deprecated page on this list for the after
+			// cursor: the fake refuses it, so a fetch that sends it fails.
 			w.WriteHeader(400)
 			fmt.Fprint(w, `{"message":"Pagination using the `+"`page`"+` parameter is not supported.","documentation_url":"https://docs.github.com/rest/dependabot/alerts#list-dependabot-alerts-for-a-repository","status":"400"}`)
 			return
