@@ -38,7 +38,7 @@ var codeScanning = endpoint{
 
 // CodeScanning imports the repository's open code scanning alerts.
 var CodeScanning = &producers.Producer{
-	Name:        CodeScanningName,
+	Name: CodeScanningName,
 	// github-codeql is the original Dracon's component that read these
 	// alerts (CodeQL's only).
 	Aliases:     []string{"github-codeql", "code-scanning", "code-scanning-alerts"},
