@@ -12,6 +12,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/httpretry"
+	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/secret"
 	"github.com/draconsec/dracon/internal/summary"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -339,4 +340,33 @@ func Describe(o Outcome) string {
 		line += " (allowed to fail)"
 	}
 	return line
+}
+
+// Link is a URL to the finding's file and lines on the code host (GitHub's
+// /blob/, GitLab's /-/blob/), when the scan's tags say where the
+// repository lives; "" otherwise. Every consumer links the same way the
+// policies' messages do (internal/policy Context.Link).
+func Link(scan *v1.ScanInfo, raw *v1.Issue) string {
+	loc := raw.GetLocation()
+	if strings.Contains(loc.GetPath(), "://") {
+		return "" // a URL already (a DAST finding), not a file
+	}
+	c := policy.ContextFromTags(scan.GetScanUuid(), scan.GetScanTags(), time.Time{})
+	return c.Link(strings.TrimPrefix(loc.GetPath(), "./"), loc.GetStartLine(), loc.GetEndLine())
+}
+
+// ShortRef is a ref as people name it: refs/heads/main is main,
+// refs/tags/v1 v1, refs/pull/7/merge pull/7, refs/merge-requests/5/head
+// merge-requests/5.
+func ShortRef(ref string) string {
+	for _, p := range []string{"refs/heads/", "refs/tags/"} {
+		if s, ok := strings.CutPrefix(ref, p); ok {
+			return s
+		}
+	}
+	s := strings.TrimPrefix(ref, "refs/")
+	if strings.HasPrefix(s, "pull/") || strings.HasPrefix(s, "merge-requests/") {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "/merge"), "/head")
+	}
+	return s
 }

@@ -115,7 +115,7 @@ func (c *Consumer) target(run *consumers.Run) (target, error) {
 	t := target{
 		product:     firstNonEmpty(c.cfg.ProductName, tags["repository"]),
 		productType: firstNonEmpty(c.cfg.ProductTypeName, DefaultProductType),
-		branch:      shortRef(tags["ref"]),
+		branch:      consumers.ShortRef(tags["ref"]),
 		commit:      tags["commit"],
 		build:       run.Scan.GetScanUuid(),
 	}
@@ -481,7 +481,7 @@ func (c *Consumer) description(run *consumers.Run, f consumers.Finding) (string,
 	is, raw := f.Issue, f.Issue.GetRawIssue()
 	if c.desc != nil {
 		v := tmpl.NewView(run.Scan, f.Tool, is)
-		v.ID, v.Link = consumers.ID(is), link(run.Scan.GetScanTags(), raw)
+		v.ID, v.Link = consumers.ID(is), consumers.Link(run.Scan, raw)
 		s, err := c.desc.Render(v)
 		if err != nil {
 			return "", fmt.Errorf("description_template: %w", err)
@@ -504,7 +504,7 @@ func (c *Consumer) description(run *consumers.Run, f consumers.Finding) (string,
 		loc = fmt.Sprintf("%s:%d", loc, n)
 	}
 	if loc != "" {
-		if l := link(run.Scan.GetScanTags(), raw); l != "" {
+		if l := consumers.Link(run.Scan, raw); l != "" {
 			loc = fmt.Sprintf("[`%s`](%s)", loc, l)
 		} else {
 			loc = "`" + loc + "`"
@@ -587,41 +587,6 @@ func pathOf(target string) string {
 		return target[:i]
 	}
 	return target
-}
-
-// link is a URL to the finding's file and line on the code host, when
-// the scan's tags say where the repository lives.
-func link(tags map[string]string, raw *v1.Issue) string {
-	path := raw.GetLocation().GetPath()
-	server, repo, commit := strings.TrimRight(tags["server_url"], "/"), tags["repository"], tags["commit"]
-	if path == "" || server == "" || repo == "" || commit == "" || strings.Contains(path, "://") {
-		return ""
-	}
-	blob := "/blob/"
-	if tags["ci"] == "gitlab" {
-		blob = "/-/blob/"
-	}
-	u := server + "/" + repo + blob + commit + "/" + strings.TrimPrefix(path, "./")
-	if n := raw.GetLocation().GetStartLine(); n > 0 {
-		u += fmt.Sprintf("#L%d", n)
-	}
-	return u
-}
-
-// shortRef is a ref as people name it: refs/heads/main is main,
-// refs/tags/v1 v1, refs/pull/7/merge pull/7, refs/merge-requests/5/head
-// merge-requests/5.
-func shortRef(ref string) string {
-	for _, p := range []string{"refs/heads/", "refs/tags/"} {
-		if s, ok := strings.CutPrefix(ref, p); ok {
-			return s
-		}
-	}
-	s := strings.TrimPrefix(ref, "refs/")
-	if strings.HasPrefix(s, "pull/") || strings.HasPrefix(s, "merge-requests/") {
-		s = strings.TrimSuffix(strings.TrimSuffix(s, "/merge"), "/head")
-	}
-	return s
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -596,7 +596,7 @@ func TestNew(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "consumers.defectdojo.token") {
 		t.Errorf("unreadable token file: %v", err)
 	}
-	if got := shortRef("refs/merge-requests/5/head") + " " + shortRef("refs/tags/v1.2") + " " + shortRef("refs/heads/feature/x"); got != "merge-requests/5 v1.2 feature/x" {
+	if got := consumers.ShortRef("refs/merge-requests/5/head") + " " + consumers.ShortRef("refs/tags/v1.2") + " " + consumers.ShortRef("refs/heads/feature/x"); got != "merge-requests/5 v1.2 feature/x" {
 		t.Errorf("shortRef: %s", got)
 	}
 }

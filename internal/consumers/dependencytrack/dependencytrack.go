@@ -157,7 +157,7 @@ func (c *Consumer) Publish(ctx context.Context, run *consumers.Run, findings []c
 	// project would leave only the last.
 	taken := map[string]string{}
 	for _, s := range sboms {
-		u := upload{sbom: s, name: name, version: firstNonEmpty(c.cfg.ProjectVersion, shortRef(tags["ref"]), s.version, "Unknown")}
+		u := upload{sbom: s, name: name, version: firstNonEmpty(c.cfg.ProjectVersion, consumers.ShortRef(tags["ref"]), s.version, "Unknown")}
 		if c.cfg.ProjectPerTool {
 			u.name = name + "/" + s.f.Tool
 		}
@@ -419,21 +419,6 @@ func readBOM(data []byte) (version string, components int, err error) {
 		return "", 0, fmt.Errorf("bomFormat is %q, not CycloneDX", b.BOMFormat)
 	}
 	return b.Metadata.Component.Version, len(b.Components), nil
-}
-
-// shortRef is a ref as people name it: refs/heads/main is main,
-// refs/tags/v1 v1, refs/pull/7/merge pull/7.
-func shortRef(ref string) string {
-	for _, p := range []string{"refs/heads/", "refs/tags/"} {
-		if s, ok := strings.CutPrefix(ref, p); ok {
-			return s
-		}
-	}
-	s := strings.TrimPrefix(ref, "refs/")
-	if strings.HasPrefix(s, "pull/") || strings.HasPrefix(s, "merge-requests/") {
-		s = strings.TrimSuffix(strings.TrimSuffix(s, "/merge"), "/head")
-	}
-	return s
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -470,7 +470,7 @@ func (c *Consumer) description(run *consumers.Run, f consumers.Finding) (string,
 	id := consumers.ID(is)
 	if c.desc != nil {
 		v := tmpl.NewView(run.Scan, f.Tool, is)
-		v.ID, v.Link = id, link(run.Scan.GetScanTags(), raw)
+		v.ID, v.Link = id, consumers.Link(run.Scan, raw)
 		s, err := c.desc.Render(v)
 		if err != nil {
 			return "", fmt.Errorf("description_template: %w", err)
@@ -490,7 +490,7 @@ func (c *Consumer) description(run *consumers.Run, f consumers.Finding) (string,
 		loc = fmt.Sprintf("%s:%d", loc, n)
 	}
 	if loc != "" {
-		if l := link(run.Scan.GetScanTags(), raw); l != "" {
+		if l := consumers.Link(run.Scan, raw); l != "" {
 			loc = fmt.Sprintf("[[ %s | %s ]]", l, loc)
 		} else {
 			loc = "`" + loc + "`"
@@ -531,7 +531,7 @@ func scanLine(run *consumers.Run) string {
 	if r := tags["repository"]; r != "" {
 		s += " of " + r
 	}
-	if ref := shortRef(tags["ref"]); ref != "" {
+	if ref := consumers.ShortRef(tags["ref"]); ref != "" {
 		s += " at " + ref
 	}
 	if c := tags["commit"]; len(c) >= 7 {
@@ -542,39 +542,6 @@ func scanLine(run *consumers.Run) string {
 
 // isSBOM is the issue that carries a producer's bill of materials.
 func isSBOM(is *v1.Issue) bool { return is.CycloneDXSBOM != nil && is.GetPackageUrl() == "" }
-
-// link is a URL to the finding's file and line on the code host, when
-// the scan's tags say where the repository lives.
-func link(tags map[string]string, raw *v1.Issue) string {
-	path := raw.GetLocation().GetPath()
-	server, repo, commit := strings.TrimRight(tags["server_url"], "/"), tags["repository"], tags["commit"]
-	if path == "" || server == "" || repo == "" || commit == "" || strings.Contains(path, "://") {
-		return ""
-	}
-	blob := "/blob/"
-	if tags["ci"] == "gitlab" {
-		blob = "/-/blob/"
-	}
-	u := server + "/" + repo + blob + commit + "/" + strings.TrimPrefix(path, "./")
-	if n := raw.GetLocation().GetStartLine(); n > 0 {
-		u += fmt.Sprintf("#L%d", n)
-	}
-	return u
-}
-
-// shortRef is a ref as people name it: refs/heads/main is main.
-func shortRef(ref string) string {
-	for _, p := range []string{"refs/heads/", "refs/tags/"} {
-		if s, ok := strings.CutPrefix(ref, p); ok {
-			return s
-		}
-	}
-	s := strings.TrimPrefix(ref, "refs/")
-	if strings.HasPrefix(s, "pull/") || strings.HasPrefix(s, "merge-requests/") {
-		s = strings.TrimSuffix(strings.TrimSuffix(s, "/merge"), "/head")
-	}
-	return s
-}
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
