@@ -213,8 +213,8 @@ func (e endpoint) target(getenv func(string) string) (token, owner, repo string,
 		missing = append(missing, EnvRepository)
 	}
 	if len(missing) > 0 {
-		return "", "", "", fmt.Errorf("%s reads the repository's %s from GitHub's API and needs %s (a token that may read them: %s) and %s (owner/name; GitHub Actions sets it), and %s for GitHub Enterprise Server: %s %s not set",
-			e.producer, e.what, EnvToken, e.permission, EnvRepository, EnvAPIURL, strings.Join(missing, " and "), plural(len(missing), "is", "are"))
+		return "", "", "", fmt.Errorf("%s: %s %s not set: it reads the repository's %s from GitHub's API as %s (a token that may read them: %s) for %s (owner/name; GitHub Actions sets it), at %s for GitHub Enterprise Server",
+			e.producer, strings.Join(missing, " and "), plural(len(missing), "is", "are"), e.what, EnvToken, e.permission, EnvRepository, EnvAPIURL)
 	}
 	owner, repo, ok := strings.Cut(repository, "/")
 	if !ok || owner == "" || repo == "" || strings.ContainsAny(repo, "/ ") || strings.ContainsAny(owner, " ") {
