@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // imageName is what TestImage builds (scripts/build-image.sh).
@@ -45,7 +46,29 @@ func TestImage(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build-image.sh: %v\n%s", err, out)
 	}
-	t.Run("container runner", func(t *testing.T) { testContainerRunner(t) })
+	t.Run("container runner", func(t *testing.T) { testContainerRunner(t, nil) })
+	t.Run("container runner, docker CLI on podman's socket", func(t *testing.T) {
+		docker, err := exec.LookPath("docker")
+		if err != nil {
+			if os.Getenv("DRACON_REQUIRE_TOOLS") != "" {
+				t.Fatal("the docker CLI is not on PATH (apt-get install docker.io provides it)")
+			}
+			t.Skip("the docker CLI is not on PATH")
+		}
+		sock := filepath.Join(t.TempDir(), "podman.sock")
+		svc := exec.Command(pm, "system", "service", "--time=0", "unix://"+sock)
+		if err := svc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { svc.Process.Kill(); svc.Wait() }()
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(sock); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		testContainerRunner(t, []string{"DRACON_CONTAINER_ENGINE=" + docker, "DOCKER_HOST=unix://" + sock})
+	})
 	for _, tool := range [][]string{{"dracon", "version"}, {"bandit", "--version"}, {"shellcheck", "--version"}, {"git", "--version"}} {
 		if out, err := exec.Command(pm, append([]string{"run", "--rm", imageName}, tool...)...).CombinedOutput(); err != nil {
 			t.Errorf("%s in the image: %v\n%s", tool[0], err, out)
@@ -109,7 +132,7 @@ func TestImage(t *testing.T) {
 
 // testContainerRunner: runner: container runs each producer in the image
 // (source read-only, no network) and finds what a local run finds.
-func testContainerRunner(t *testing.T) {
+func testContainerRunner(t *testing.T, engineEnv []string) {
 	bin := filepath.Join(t.TempDir(), "dracon")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/draconsec/dracon/cmd/dracon").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -126,6 +149,9 @@ func testContainerRunner(t *testing.T) {
 			"producers:\n  gosec: {}\n  gitleaks: {}\n  bandit: {}\n"), 0o644)
 		cmd := exec.Command(bin, "run", "--config", cfg, "--source", src, "--out", dir, "--run-dir", filepath.Join(dir, "runs"), "--format", "none")
 		cmd.Env = append(os.Environ(), "DRACON_STORE="+filepath.Join(dir, "findings.db"))
+		if runner == "container" {
+			cmd.Env = append(cmd.Env, engineEnv...)
+		}
 		out, err := cmd.CombinedOutput()
 		// Exit 1 is the verdict (the bundled secrets policy fails on
 		// examples/' fake key); anything else is the run breaking.
