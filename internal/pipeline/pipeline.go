@@ -179,7 +179,7 @@ func produceAll(ctx context.Context, o Options, plan []planned, pols []vendorPol
 			if pols[i].skip && pols[i].tree {
 				exclude = tree.exclude(pl.p.Detect, len(o.Config.Vendored.Scan) == 0)
 			}
-			outcomes[i] = runOne(ctx, o.Runner, containerSpec(o.Config, pl), pl, src, runDir, exclude)
+			outcomes[i] = runOne(ctx, o.Runner, containerSpec(o.Config, pl), o.Getenv, pl, src, runDir, exclude)
 			if pols[i].skip && outcomes[i].Status == produce.OK {
 				reports[i], errs[i] = filterVendored(&outcomes[i], pl, pols[i], tree, runDir)
 			}
@@ -219,8 +219,8 @@ func firstSet(vs ...string) string {
 	return ""
 }
 
-func runOne(ctx context.Context, r runner.Runner, spec *runner.ContainerSpec, pl planned, src, runDir string, exclude []string) produce.Outcome {
-	opts := produce.Options{Source: src, RunDir: runDir, Exclude: exclude, Container: spec,
+func runOne(ctx context.Context, r runner.Runner, spec *runner.ContainerSpec, getenv func(string) string, pl planned, src, runDir string, exclude []string) produce.Outcome {
+	opts := produce.Options{Source: src, RunDir: runDir, Exclude: exclude, Container: spec, Getenv: getenv,
 		Parse: func(b []byte) (*producers.Parsed, error) { return registry.Parse(pl.p, b) }}
 	if pl.cfg != nil {
 		opts.Args = pl.cfg.Args

@@ -4,11 +4,12 @@
 package registry
 
 import (
-	"github.com/draconsec/dracon/internal/enrichers"
 	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/enrichers"
 	"github.com/draconsec/dracon/internal/enrichers/baseline"
 	"github.com/draconsec/dracon/internal/enrichers/custom"
 	"github.com/draconsec/dracon/internal/enrichers/dedup"
+	"github.com/draconsec/dracon/internal/enrichers/depsdev"
 	"github.com/draconsec/dracon/internal/enrichers/exploits"
 	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
@@ -70,6 +71,7 @@ var all = []Entry{
 	{Name: "ignore", New: func(e Env) enrichers.Enricher { return ignore.Enricher{Source: e.Source, Notice: e.Notice} }},
 	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
 	{Name: "exploits", New: func(e Env) enrichers.Enricher { return exploits.New(e.Enrichers.Exploits, e.Notice) }},
+	{Name: "depsdev", New: func(e Env) enrichers.Enricher { return depsdev.New(e.Enrichers.DepsDev, e.Notice) }},
 	// custom comes after every enricher that annotates, so it never
 	// overwrites them, and before policy, which reads its annotations.
 	{Name: "custom", New: func(e Env) enrichers.Enricher { return custom.New(e.Enrichers.Custom, e.Notice) }},

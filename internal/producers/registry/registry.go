@@ -15,6 +15,7 @@ import (
 	"github.com/draconsec/dracon/internal/producers/cyclonedx"
 	"github.com/draconsec/dracon/internal/producers/dependencycheck"
 	"github.com/draconsec/dracon/internal/producers/eslint"
+	"github.com/draconsec/dracon/internal/producers/githubalerts"
 	"github.com/draconsec/dracon/internal/producers/gitleaks"
 	"github.com/draconsec/dracon/internal/producers/gosec"
 	"github.com/draconsec/dracon/internal/producers/govulncheck"
@@ -49,6 +50,8 @@ var all = []*producers.Producer{
 	cyclonedx.Producer,
 	dependencycheck.Producer,
 	eslint.Producer,
+	githubalerts.CodeScanning,
+	githubalerts.Dependabot,
 	gitleaks.Producer,
 	gosec.Producer,
 	govulncheck.Producer,
