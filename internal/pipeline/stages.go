@@ -303,6 +303,11 @@ func (publishStage) Run(ctx context.Context, r *runState) error {
 	if len(pubs)+len(broken) == 0 {
 		return nil
 	}
+	// The scan is over when consumers run: what they show of it (the
+	// report's "finished") is its end; summary.json's is set again, later.
+	r.sum.FinishedAt = time.Now().UTC()
+	r.sum.Counts = summary.Count(r.results)
+	r.sum.Counts.Fixed = len(r.fixed)
 	run := &consumers.Run{Scan: r.scan, Results: r.results, Summary: r.sum, Fixed: fixedOf(r.fixed)}
 	outcomes := append(broken, consumers.PublishAll(ctx, run, pubs, r.masker)...)
 	r.sum.Consumers = outcomes

@@ -69,6 +69,12 @@ func executable(p string) bool {
 // a temporary file renamed into place: a failed print leaves the last
 // PDF as it was.
 func printToPDF(ctx context.Context, browser, htmlPath, pdfPath string) error {
+	// The browser runs in its own profile folder: a relative path would
+	// be written there, and lost.
+	pdfPath, err := filepath.Abs(pdfPath)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(pdfPath), 0o755); err != nil {
 		return err
 	}

@@ -675,3 +675,20 @@ func TestLargeRun(t *testing.T) {
 	}
 	t.Logf("%d findings: %d bytes (%d a row)", len(findings), len(html), len(html)/len(findings))
 }
+
+// TestPDFRelativePath: --out . (a relative output folder, the default)
+// prints the PDF where the HTML is, not into the browser's profile folder.
+func TestPDFRelativePath(t *testing.T) {
+	b := newFakeBrowser(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("r.html", []byte("<html></html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := printToPDF(context.Background(), b.path, "r.html", "r.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if pdf, err := os.ReadFile(filepath.Join(dir, "r.pdf")); err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
+		t.Errorf("r.pdf: %v %q", err, pdf)
+	}
+}
