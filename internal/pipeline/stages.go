@@ -289,6 +289,15 @@ func (consumeStage) Run(ctx context.Context, r *runState) error {
 	return nil
 }
 
+// count puts the findings' counts and the baseline in the summary.
+func (r *runState) count() {
+	r.sum.Counts = summary.Count(r.results)
+	r.sum.Counts.Fixed = len(r.fixed)
+	if r.sum.Baseline = baselineSummary(r.baseline); r.baseline != nil && r.baseline.Kind != baseline.KindPrevious {
+		r.sum.Counts.Fixed = r.baseline.Fixed // what the change fixes, against its baseline
+	}
+}
+
 type publishStage struct{}
 
 func (publishStage) String() string { return "publish" }
@@ -306,8 +315,7 @@ func (publishStage) Run(ctx context.Context, r *runState) error {
 	// The scan is over when consumers run: what they show of it (the
 	// report's "finished") is its end; summary.json's is set again, later.
 	r.sum.FinishedAt = time.Now().UTC()
-	r.sum.Counts = summary.Count(r.results)
-	r.sum.Counts.Fixed = len(r.fixed)
+	r.count()
 	run := &consumers.Run{Scan: r.scan, Results: r.results, Summary: r.sum, Fixed: fixedOf(r.fixed)}
 	outcomes := append(broken, consumers.PublishAll(ctx, run, pubs, r.masker)...)
 	r.sum.Consumers = outcomes
@@ -404,11 +412,7 @@ type summaryStage struct{}
 func (summaryStage) String() string { return "summary" }
 
 func (summaryStage) Run(_ context.Context, r *runState) error {
-	r.sum.Counts = summary.Count(r.results)
-	r.sum.Counts.Fixed = len(r.fixed)
-	if r.sum.Baseline = baselineSummary(r.baseline); r.baseline != nil && r.baseline.Kind != baseline.KindPrevious {
-		r.sum.Counts.Fixed = r.baseline.Fixed // what the change fixes, against its baseline
-	}
+	r.count()
 	r.sum.FinishedAt = time.Now().UTC()
 	path := filepath.Join(r.o.Out, "summary.json")
 	r.sum.Outputs["summary"] = path
