@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -233,6 +234,9 @@ func fail(o Outcome, why string) Outcome {
 
 // stderrTail quotes the last lines of a scanner's stderr, which usually
 // say why it failed.
+// ansiEscape is a terminal's colour or cursor sequence.
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
 func stderrTail(path string) string {
 	if path == "" {
 		return ""
@@ -241,7 +245,10 @@ func stderrTail(path string) string {
 	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
 		return ""
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	// Colour codes (grype's, trivy's) are noise in a reason that reports,
+	// Slack messages and summary.json quote.
+	text := ansiEscape.ReplaceAllString(string(b), "")
+	lines := strings.Split(strings.TrimSpace(text), "\n")
 	if len(lines) > 5 {
 		lines = lines[len(lines)-5:]
 	}

@@ -106,3 +106,13 @@ func TestImportInsteadOfRunning(t *testing.T) {
 		t.Fatalf("%s %s", out.Status, out.Reason)
 	}
 }
+
+// TestStderrTailDropsColour: a scanner's colour codes do not reach the
+// failure reason.
+func TestStderrTailDropsColour(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "grype.stderr")
+	os.WriteFile(p, []byte("[0004] ERROR \x1b[31mfailed to load vulnerability db\x1b[0m\n"), 0o644)
+	if got, want := stderrTail(p), "; stderr: [0004] ERROR failed to load vulnerability db"; got != want {
+		t.Errorf("stderrTail = %q, want %q", got, want)
+	}
+}
