@@ -359,7 +359,9 @@ func relative(src, p string, memo map[string]string) string {
 			break
 		}
 		segs := strings.Split(strings.Trim(slashed, "/"), "/")
-		for i := 1; i < len(segs); i++ {
+		// i = 0 first: grype names files from the scanned folder's root
+		// (/tools/go.mod).
+		for i := 0; i < len(segs); i++ {
 			cand := filepath.Join(segs[i:]...)
 			if st, err := os.Stat(filepath.Join(src, cand)); err == nil && !st.IsDir() {
 				rel = cand

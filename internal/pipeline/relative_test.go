@@ -19,6 +19,7 @@ func TestRelative(t *testing.T) {
 		filepath.Join(src, "goapp", "main.go"):    "goapp/main.go",
 		"/home/runner/work/app/app/goapp/main.go": "goapp/main.go",
 		"/builds/acme/app/goapp/main.go":          "goapp/main.go",
+		"/goapp/main.go":                          "goapp/main.go",
 		`C:\src\app\goapp\main.go`:                "goapp/main.go",
 		"/C:/src/app/goapp/main.go":               "goapp/main.go",
 		"/home/runner/work/app/app/main.go":       "main.go",

@@ -16,6 +16,7 @@ import (
 	"github.com/draconsec/dracon/internal/enrichers/merge"
 	"github.com/draconsec/dracon/internal/enrichers/owners"
 	policyenricher "github.com/draconsec/dracon/internal/enrichers/policy"
+	"github.com/draconsec/dracon/internal/enrichers/reachability"
 	"github.com/draconsec/dracon/internal/enrichers/toolsuppress"
 	"github.com/draconsec/dracon/internal/policy"
 	"github.com/draconsec/dracon/internal/store"
@@ -72,6 +73,9 @@ var all = []Entry{
 	{Name: "owners", New: func(e Env) enrichers.Enricher { return owners.Enricher{Source: e.Source} }},
 	{Name: "exploits", New: func(e Env) enrichers.Enricher { return exploits.New(e.Enrichers.Exploits, e.Notice) }},
 	{Name: "depsdev", New: func(e Env) enrichers.Enricher { return depsdev.New(e.Enrichers.DepsDev, e.Notice) }},
+	{Name: "reachability", New: func(e Env) enrichers.Enricher {
+		return reachability.New(e.Enrichers.Reachability, e.Source, e.Notice)
+	}},
 	// custom comes after every enricher that annotates, so it never
 	// overwrites them, and before policy, which reads its annotations.
 	{Name: "custom", New: func(e Env) enrichers.Enricher { return custom.New(e.Enrichers.Custom, e.Notice) }},
