@@ -71,7 +71,7 @@ const maxErrors = 50
 
 // Consumer indexes findings in Elasticsearch or OpenSearch.
 type Consumer struct {
-	client   *elasticsearch.Client
+	client   *elasticsearch.BaseClient
 	flavor   string
 	history  string
 	current  string
@@ -216,7 +216,9 @@ func build(cfg *config.Elasticsearch, env consumers.Env, dryRun bool) (*Consumer
 		// would try it up to 4 × 5 times.
 		esCfg.DisableRetry = true
 	}
-	client, err := elasticsearch.NewClient(esCfg)
+	// The base client: the transport and its product check, without
+	// esapi.API's hundreds of endpoint functions (14 MB of binary).
+	client, err := elasticsearch.NewBaseClient(esCfg)
 	if err != nil {
 		return nil, fmt.Errorf("consumers.elasticsearch: %w", err)
 	}
