@@ -16,6 +16,7 @@ import (
 
 	"github.com/draconsec/dracon/internal/config"
 	"github.com/draconsec/dracon/internal/enrichers"
+	"github.com/draconsec/dracon/internal/enrichers/exploits"
 	"github.com/draconsec/dracon/internal/enrichers/identity"
 	"github.com/draconsec/dracon/internal/enrichers/ignore"
 	"github.com/draconsec/dracon/internal/enrichers/owners"
@@ -316,6 +317,13 @@ func releaseGate(ctx context.Context, env Env, o gateOptions) int {
 		}
 		if cfg.Enrichers.On("owners") {
 			checkout = append(checkout, owners.Enricher{Source: o.source})
+		}
+		// Known exploitation today, not at scan time: the store keeps a
+		// finding's rule, which is its CVE for trivy's and grype's
+		// dependency findings (a finding known only by a GHSA or GO id is
+		// not matched: the store keeps no aliases).
+		if cfg.Enrichers.On("exploits") {
+			checkout = append(checkout, exploits.New(cfg.Enrichers.Exploits, func(m string) { fmt.Fprintln(env.Stderr, "dracon: "+m) }))
 		}
 		if err := enrichers.Run(ctx, scan, r.results, checkout...); err != nil {
 			fmt.Fprintf(env.Stderr, "dracon: %v\n", err)

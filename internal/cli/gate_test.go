@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draconsec/dracon/internal/exploitdata/exploittest"
 	"github.com/draconsec/dracon/internal/githubcheck"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
@@ -660,5 +661,30 @@ func TestStoredSeverity(t *testing.T) {
 		if got := storedSeverity(in); got != want {
 			t.Errorf("storedSeverity(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestReleaseGateKnownExploited: a release from the store is judged on
+// exploitation as known today: a medium dependency finding whose rule is
+// a CVE in CISA's KEV catalogue fails it; without the data it passes, and
+// the run says the data is missing.
+func TestReleaseGateKnownExploited(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "findings.db")
+	http2 := store.Sighting{Signatures: []store.Signature{{Algorithm: "dep/v1", Value: "d3b0"}}, Tool: "trivy", Rule: "CVE-2023-44487",
+		Path: "go.mod", Severity: "MEDIUM", Title: "golang.org/x/net: HTTP/2 rapid reset"}
+	observe(t, dsn, relRepo, relCommit, time.Now().UTC().Add(-24*time.Hour), http2)
+	data := t.TempDir()
+	exploittest.WriteDir(t, data)
+	withData := writeConfig(t, "enrichers:\n  exploits:\n    dir: "+data+"\n")
+	args := []string{"gate", "--context", "release", "--store", dsn, "--repository", relRepo, "--commit", relCommit}
+
+	code, stdout, stderr := draconEnv(t, nil, append(args, "--config", withData)...)
+	if code != 1 || !strings.Contains(stdout, "CVE-2023-44487") || !strings.Contains(stdout, "known to be exploited") {
+		t.Fatalf("a known exploited CVE: exit %d\n%s%s", code, stdout, stderr)
+	}
+	noData := writeConfig(t, "enrichers:\n  exploits:\n    dir: "+t.TempDir()+"\n")
+	code, stdout, stderr = draconEnv(t, nil, append(args, "--config", noData)...)
+	if code != 0 || !strings.Contains(stderr, "dracon data update") {
+		t.Errorf("no exploit data: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
