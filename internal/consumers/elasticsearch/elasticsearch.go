@@ -90,7 +90,7 @@ type Consumer struct {
 // New builds the consumer from its block. The cluster is not contacted
 // until Publish.
 func New(cfg *config.Elasticsearch, env consumers.Env) (*Consumer, error) {
-	return build(cfg, env, false)
+	return build(cfg, env, env.DryRun)
 }
 
 // NewDryRun builds the consumer for a dry run, which contacts no cluster:

@@ -65,9 +65,9 @@ type Consumer struct {
 
 // New builds the consumer from its block. The Jira URL and a token are
 // required (the config's keys or Dracon's environment variables); so is a
-// project key.
+// project key, except in a dry run (env.DryRun).
 func New(cfg *config.Jira, env consumers.Env) (*Consumer, error) {
-	return build(cfg, env, false)
+	return build(cfg, env, env.DryRun)
 }
 
 // NewDryRun builds the consumer for a dry run: without a URL or token it

@@ -6,7 +6,6 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -30,10 +29,9 @@ type Consumer struct {
 	// Block is the consumer's common settings, and whether the config
 	// has its block.
 	Block func(c *config.Consumers) (config.Delivery, bool)
-	// New builds it from its block (present).
+	// New builds it from its block (present); with env.DryRun, without
+	// its credentials too.
 	New func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error)
-	// DryRun, when set, builds it for a dry run, credentials or not.
-	DryRun func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error)
 }
 
 // all is every consumer, in the order they are listed and run.
@@ -44,9 +42,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(jira.New(c.Jira, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			return publisher(jira.NewDryRun(c.Jira, env))
 		}},
 	{Name: "elasticsearch", Summary: "Elasticsearch or OpenSearch: a history (a document per finding per scan) and a current state (a document per finding, marked fixed when gone), bulk-indexed with deterministic ids under an index template; a Kibana dashboard",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -54,9 +49,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(elasticsearch.New(c.Elasticsearch, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			return publisher(elasticsearch.NewDryRun(c.Elasticsearch, env))
 		}},
 	{Name: "slack", Summary: "Slack: one message per run (incoming webhook or bot token); per-team channels; a re-run of the commit edits it",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -64,13 +56,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(slack.New(c.Slack, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			p, err := slack.New(c.Slack, env)
-			if errors.Is(err, slack.ErrNoCredentials) && p != nil {
-				err = nil // it can show what it would post
-			}
-			return publisher(p, err)
 		}},
 	{Name: "defectdojo", Summary: "DefectDojo: reimport-scan per producer (Generic Findings Import, the finding's id as unique_id_from_tool) into an engagement per branch; gone from a full scan: closed",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -78,9 +63,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(defectdojo.New(c.DefectDojo, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			return publisher(defectdojo.NewDryRun(c.DefectDojo, env))
 		}},
 	{Name: "dependency_track", Summary: "Dependency-Track: each SBOM uploaded to a project by repository and branch (or UUID), owner tags merged",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -88,9 +70,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(dependencytrack.New(c.DependencyTrack, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			return publisher(dependencytrack.NewDryRun(c.DependencyTrack, env))
 		}},
 	{Name: "phorge", Summary: "Phorge/Phabricator: a Maniphest task per finding, found again by a custom field or title marker, resolved when fixed, reopened when back",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -98,9 +77,6 @@ var all = []Consumer{
 		},
 		New: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
 			return publisher(phorge.New(c.Phorge, env))
-		},
-		DryRun: func(c *config.Consumers, env consumers.Env) (consumers.Publisher, error) {
-			return publisher(phorge.NewDryRun(c.Phorge, env))
 		}},
 	{Name: "report", Summary: "Auditors' report: one self-contained HTML file (verdict, policies, exceptions, producers, counts, every finding, the suppressed with their reasons), and a PDF where a headless Chromium is found",
 		Block: func(c *config.Consumers) (config.Delivery, bool) {
@@ -183,11 +159,7 @@ func Build(c *config.Consumers, env consumers.Env, only []string) ([]consumers.C
 		if !ok || len(want) > 0 && !want[e.Name] || len(want) == 0 && !d.On() {
 			continue
 		}
-		build := e.New
-		if env.DryRun && e.DryRun != nil {
-			build = e.DryRun
-		}
-		p, err := build(c, env)
+		p, err := e.New(c, env)
 		if err != nil {
 			failed = append(failed, consumers.Outcome{Name: e.Name, Status: "failed", AllowFailure: d.AllowFailure,
 				Errors: []string{env.Masker.Clean(err.Error())}})

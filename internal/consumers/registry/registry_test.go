@@ -77,6 +77,12 @@ func TestBuild(t *testing.T) {
 	if pubs, failed, _ := Build(c, env, []string{"jira"}); len(pubs) != 1 || len(failed) != 0 {
 		t.Errorf("dry run: built %v, failed %+v", pubs, failed)
 	}
+	// Every consumer without its credentials, in a dry run: built.
+	all := &config.Consumers{Jira: &config.Jira{Project: "SEC"}, Slack: &config.Slack{}, Elasticsearch: &config.Elasticsearch{},
+		DefectDojo: &config.DefectDojo{}, Phorge: &config.Phorge{}, DependencyTrack: &config.DependencyTrack{}}
+	if pubs, failed, _ := Build(all, env, nil); len(pubs) != 6 || len(failed) != 0 {
+		t.Errorf("dry run without credentials: built %d, failed %+v", len(pubs), failed)
+	}
 	if _, _, err := Build(c, env, []string{"slack"}); err == nil || !strings.Contains(err.Error(), "no consumers.slack block") {
 		t.Errorf("slack without a block: %v", err)
 	}

@@ -111,6 +111,9 @@ func newConsumer(cfg *config.Slack, env consumers.Env, opts ...slack.Option) (*C
 		return nil, fmt.Errorf("consumers.slack.channels needs a bot token (consumers.slack.token, or %s): an incoming webhook posts to its one channel", TokenEnv)
 	}
 	if c.missing != nil {
+		if env.DryRun {
+			return c, nil // a dry run shows what it would post
+		}
 		return c, c.missing
 	}
 	// The URL is never quoted: it is the credential.

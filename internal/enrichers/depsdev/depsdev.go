@@ -307,14 +307,14 @@ func (f *fetcher) run(ctx context.Context, keys []Key) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var todo []Key
+	var stale []Key // not cached, or cached too long ago
 	for _, k := range keys {
 		if v := f.c.version(k); v == nil || !f.fresh(v.Fetched) {
-			todo = append(todo, k)
+			stale = append(stale, k)
 		}
 	}
-	parallel(ctx, len(todo), func(i int) {
-		k := todo[i]
+	parallel(ctx, len(stale), func(i int) {
+		k := stale[i]
 		v, err := f.client.version(ctx, k, f.now)
 		f.done(ctx, err, f.c.version(k) != nil)
 		if err == nil {
