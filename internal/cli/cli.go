@@ -34,6 +34,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"run":      {"run the whole pipeline on a folder", runRun},
+		"produce":  {"run producers only and write their results for a later 'run --produced' (a Tekton task's job)", runProduce},
 		"parse":    {"parse one scanner report into a LaunchToolResponse", runParse},
 		"enrich":   {"deduplicate parsed results against the findings store", runEnrich},
 		"consume":  {"write SARIF and print findings from enriched results", runConsume},

@@ -23,6 +23,7 @@ type runOptions struct {
 	policies                                    multiFlag
 	producers                                   string
 	gitlabReports                               string
+	produced                                    string
 }
 
 // multiFlag is a repeatable string flag.
@@ -48,6 +49,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.diffBase, "diff-base", "", "revision the change is diffed from (default: the merge base of the target branch and HEAD; overrides baseline.diff_base)")
 	fs.StringVar(&o.gitlabReports, "gitlab-reports", "", "GitLab's security reports: auto (in a GitLab pipeline, those the findings call for), none, or a comma-separated list (sast,secret_detection,codequality,...); overrides consumers.gitlab")
 	fs.StringVar(&o.producers, "producers", "", "run these producers, comma-separated (names or aliases; replaces the config's list and auto-detection, keeping each one's config)")
+	fs.StringVar(&o.produced, "produced", "", "decide on the producers' results in this folder (written by 'dracon produce', one Tekton task per producer, or Dracon's producer tasks) instead of running scanners")
 	fs.Var(&o.policies, "policy", "a Rego policy: a .rego file, a folder, an OPA bundle (.tar.gz) or builtin:default (repeatable; replaces policy.paths)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -93,7 +95,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	res, err := pipeline.Run(ctx, pipeline.Options{
 		Config: cfg, Source: o.source, Out: o.out, RunRoot: o.runDir, Concurrency: o.concurrency,
 		Log: env.Stderr, Stdout: env.Stdout, Version: version(), Getenv: env.Getenv,
-		ConfigPath: cfgPath, Policies: o.policies,
+		ConfigPath: cfgPath, Policies: o.policies, Produced: o.produced,
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)

@@ -272,3 +272,39 @@ func splitList(vs []string) []string {
 	}
 	return out
 }
+
+// runProduce: dracon produce --tool NAME[,NAME] [--source DIR] [--config FILE] [--out-dir DIR]
+func runProduce(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("produce", env, "produce --tool NAME [--source DIR] [--config dracon.yaml] [--out-dir .dracon/producers]")
+	tool := fs.String("tool", "", "the producer(s) to run, comma-separated (default: those the config or auto-detection picks)")
+	source := fs.String("source", ".", "folder to scan")
+	cfgPath := fs.String("config", "", "config file (default: dracon.yaml in the source folder or here, if present)")
+	outDir := fs.String("out-dir", filepath.Join(".dracon", "producers"), "folder for <tool>.pb, <tool>.outcome.json (and <tool>.secrets.json)")
+	runDir := fs.String("run-dir", filepath.Join(".dracon", "runs"), "folder that keeps each run's raw outputs")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if len(rest) > 0 {
+		return usageError(env, fmt.Errorf("produce takes no arguments (got %q); use --tool and --source", rest))
+	}
+	cfg, _, err := loadConfig(*cfgPath, *source)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if *tool != "" {
+		if err := selectProducers(cfg, *tool); err != nil {
+			return usageError(env, fmt.Errorf("--tool: %w", err))
+		}
+	}
+	lines, err := pipeline.Produce(ctx, pipeline.Options{Config: cfg, Source: *source, RunRoot: *runDir,
+		Log: env.Stderr, Version: version(), Getenv: env.Getenv}, *outDir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		return gate.ExitError
+	}
+	for _, p := range lines {
+		fmt.Fprintf(env.Stderr, "dracon: %s: %s, %d findings written to %s\n", p.Name, p.Status, p.Findings, *outDir)
+	}
+	return 0
+}

@@ -49,6 +49,11 @@ type Options struct {
 	ConfigPath string
 	// Policies are --policy paths; they replace the config's.
 	Policies []string
+	// Produced, when set, is a folder of producers' results written
+	// elsewhere (`dracon produce`, one Tekton task per producer, or
+	// Dracon's own producer tasks): the run reads them instead of running
+	// scanners, and does the rest as a local run does.
+	Produced string
 }
 
 // Result of a run.

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -83,8 +85,22 @@ func NewScanInfo(src string, now time.Time, getenv func(string) string) *v1.Scan
 	// fixed (internal/enrichers/dedup).
 	set("default_branch", getenv("CI_DEFAULT_BRANCH"), githubEvent(getenv("GITHUB_EVENT_PATH")).Repository.DefaultBranch,
 		strings.TrimPrefix(git(src, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"), "refs/remotes/origin/"))
+	id := uuid.NewString()
+	// A scan that runs in several places (a Tekton PipelineRun's tasks,
+	// Dracon's DRACON_SCAN_* convention) is named once, by whoever started
+	// it: its id, start time and tags win over what this process sees.
+	given, _ := ScanFromEnv(getenv)
+	if given.ID != "" {
+		id = given.ID
+	}
+	if !given.Time.IsZero() {
+		now = given.Time
+	}
+	for k, v := range given.Tags {
+		tags[k] = v
+	}
 	return &v1.ScanInfo{
-		ScanUuid:      uuid.NewString(),
+		ScanUuid:      id,
 		ScanStartTime: timestamppb.New(now),
 		ScanTags:      tags,
 	}
@@ -137,4 +153,34 @@ func git(dir string, args ...string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// GivenScan is a scan's name as its starter passed it on, in Dracon's
+// DRACON_SCAN_ID, DRACON_SCAN_TIME (RFC 3339) and DRACON_SCAN_TAGS (a
+// JSON object of strings) environment variables.
+type GivenScan struct {
+	ID   string
+	Time time.Time
+	Tags map[string]string
+}
+
+// ScanFromEnv reads DRACON_SCAN_*; the error names a variable whose value
+// is malformed (the rest are still read).
+func ScanFromEnv(getenv func(string) string) (GivenScan, error) {
+	var g GivenScan
+	var errs []error
+	g.ID = getenv("DRACON_SCAN_ID")
+	if v := getenv("DRACON_SCAN_TIME"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("DRACON_SCAN_TIME %q is not an RFC 3339 time", v))
+		}
+		g.Time = t
+	}
+	if v := getenv("DRACON_SCAN_TAGS"); v != "" {
+		if err := json.Unmarshal([]byte(v), &g.Tags); err != nil {
+			errs = append(errs, fmt.Errorf("DRACON_SCAN_TAGS is not a JSON object of strings: %v", err))
+		}
+	}
+	return g, errors.Join(errs...)
 }
