@@ -24,6 +24,7 @@ type runOptions struct {
 	producers                                   string
 	gitlabReports                               string
 	produced                                    string
+	tekton                                      tektonFlags
 }
 
 // multiFlag is a repeatable string flag.
@@ -50,6 +51,11 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	fs.StringVar(&o.gitlabReports, "gitlab-reports", "", "GitLab's security reports: auto (in a GitLab pipeline, those the findings call for), none, or a comma-separated list (sast,secret_detection,codequality,...); overrides consumers.gitlab")
 	fs.StringVar(&o.producers, "producers", "", "run these producers, comma-separated (names or aliases; replaces the config's list and auto-detection, keeping each one's config)")
 	fs.StringVar(&o.produced, "produced", "", "decide on the producers' results in this folder (written by 'dracon produce', one Tekton task per producer, or Dracon's producer tasks) instead of running scanners")
+	fs.StringVar(&o.tekton.runner, "runner", "", "where the run happens: local or container (per producer, as the config says), or tekton (the whole run as a PipelineRun on a cluster; overrides runner)")
+	fs.StringVar(&o.tekton.namespace, "tekton-namespace", "", "runner tekton: the namespace of the charts/runner Pipeline (overrides tekton.namespace)")
+	fs.StringVar(&o.tekton.gitURL, "tekton-git-url", "", "runner tekton: clone this URL in the cluster instead of uploading the source (overrides tekton.git_url)")
+	fs.StringVar(&o.tekton.gitRevision, "tekton-git-revision", "", "runner tekton: the commit or ref to clone (overrides tekton.git_revision)")
+	fs.StringVar(&o.tekton.secret, "tekton-secret", "", "runner tekton: the Secret whose keys become the tasks' environment (overrides tekton.secret)")
 	fs.Var(&o.policies, "policy", "a Rego policy: a .rego file, a folder, an OPA bundle (.tar.gz) or builtin:default (repeatable; replaces policy.paths)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -91,6 +97,17 @@ func runRun(ctx context.Context, env Env, args []string) int {
 		default:
 			return usageError(env, fmt.Errorf("--format %q: use table, json, dracon-json or none", o.format))
 		}
+	}
+	switch o.tekton.runner {
+	case "", "local", "container", "tekton":
+	default:
+		return usageError(env, fmt.Errorf("--runner %q: use local, container or tekton", o.tekton.runner))
+	}
+	o.tekton.apply(cfg)
+	// The deciding task of a cluster run (--produced) runs here, in the
+	// cluster, whatever the config's runner says.
+	if cfg.Runner == "tekton" && o.produced == "" {
+		return runTekton(ctx, env, cfg, cfgPath, o)
 	}
 	res, err := pipeline.Run(ctx, pipeline.Options{
 		Config: cfg, Source: o.source, Out: o.out, RunRoot: o.runDir, Concurrency: o.concurrency,

@@ -37,10 +37,13 @@ type Config struct {
 	// the verdict (docs/policy.md).
 	Policy Policy `yaml:"policy"`
 	// Runner is where scanners run unless a producer says otherwise:
-	// local (the default) or container.
+	// local (the default), container, or tekton (the whole run as a
+	// PipelineRun on a cluster).
 	Runner string `yaml:"runner"`
 	// Container configures the container runner.
 	Container Container `yaml:"container"`
+	// Tekton configures the cluster runner (runner: tekton).
+	Tekton Tekton `yaml:"tekton"`
 
 	// Lines maps dotted keys ("producers.gosec.timeout") to their line,
 	// for errors found after decoding.
@@ -450,7 +453,9 @@ func (c *Config) validate(names Names) error {
 		if p == nil {
 			p = &Producer{}
 		}
-		if !oneOf(p.Runner, runners) {
+		if p.Runner == "tekton" {
+			add(key+".runner", "runner tekton is for the whole run (the top-level runner); a producer runs local or container")
+		} else if !oneOf(p.Runner, runners) {
 			add(key+".runner", "runner %q is not available (use: local or container)", p.Runner)
 		}
 		resolved[canonical] = p
@@ -500,9 +505,10 @@ func (c *Config) validate(names Names) error {
 			add(fmt.Sprintf("consumers.gitlab.reports[%d]", i), "%q is not a GitLab report (%s)", r, strings.Join(gitlabReports, ", "))
 		}
 	}
-	if !oneOf(c.Runner, runners) {
-		add("runner", "runner %q is not available (use: local or container)", c.Runner)
+	if !oneOf(c.Runner, append(runners, "tekton")) {
+		add("runner", "runner %q is not available (use: local, container or tekton)", c.Runner)
 	}
+	c.Tekton.validate(add)
 	if !oneOf(c.Container.Pull, pulls) {
 		add("container.pull", "%q is not a pull policy (missing, always, never)", c.Container.Pull)
 	}

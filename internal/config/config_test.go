@@ -71,7 +71,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"typo.yaml", []string{"line 4", "timout"}},
 		{"unknown-producer.yaml", []string{"line 3", "producers.gosecc", `unknown producer "gosecc"`, "known: bandit, gosec, sarif"}},
-		{"bad-values.yaml", []string{"line 3: producers.gosec.runner", `"tekton"`, "line 5: gate.fail_on", `"severe"`, "line 8: consumers.stdout.format"}},
+		{"bad-values.yaml", []string{"line 3: producers.gosec.runner", "runner tekton is for the whole run", "line 5: gate.fail_on", `"severe"`, "line 8: consumers.stdout.format", "tekton.namespace: \"Dracon_NS\" is not a Kubernetes name", "tekton.source: \"ftp\"", "tekton.workspace.size: \"lots\"", "tekton.workspace: claim names an existing claim"}},
 		{"bad-duration.yaml", []string{"line 3", `"five minutes" is not a duration`}},
 		{"not-yaml.yaml", []string{"did not find expected"}},
 		{"bad-vendored.yaml", []string{`line 5: vendored.scan[1]: "/abs/path/**": globs are relative to the source folder`,
