@@ -72,6 +72,8 @@ func TestErrors(t *testing.T) {
 		{"typo.yaml", []string{"line 4", "timout"}},
 		{"unknown-producer.yaml", []string{"line 3", "producers.gosecc", `unknown producer "gosecc"`, "known: bandit, gosec, sarif"}},
 		{"bad-values.yaml", []string{"line 3: producers.gosec.runner", "runner tekton is for the whole run", "line 5: gate.fail_on", `"severe"`, "line 8: consumers.stdout.format", "tekton.namespace: \"Dracon_NS\" is not a Kubernetes name", "tekton.source: \"ftp\"", "tekton.workspace.size: \"lots\"", "tekton.workspace: claim names an existing claim"}},
+		{"bad-tekton.yaml", []string{`line 3: tekton.namespace: "dracon.ci" is not a Kubernetes namespace name`, "line 4: tekton.timeout: 10s is too short",
+			"line 6: tekton.git_url: a clone URL with credentials", "tekton.git_url: is set, but tekton.source is archive"}},
 		{"bad-duration.yaml", []string{"line 3", `"five minutes" is not a duration`}},
 		{"not-yaml.yaml", []string{"did not find expected"}},
 		{"bad-vendored.yaml", []string{`line 5: vendored.scan[1]: "/abs/path/**": globs are relative to the source folder`,
@@ -155,6 +157,10 @@ func TestSchemaAcceptsFull(t *testing.T) {
 		`{"producers": {"gosec": {"include_vendored": 1}}}`,
 		`{"baseline": {"diff_filter": "changed"}}`,
 		`{"baseline": {"ref": "main", "file": "main.sarif"}}`,
+		`{"tekton": {"source": "ftp"}}`,
+		`{"tekton": {"namespace": "Dracon"}}`,
+		`{"tekton": {"workspace": {"size": "lots"}}}`,
+		`{"tekton": {"nmespace": "dracon"}}`,
 	} {
 		bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(doc))
 		if sch.Validate(bad) == nil {

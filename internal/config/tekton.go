@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -55,17 +57,39 @@ const (
 	DefaultTektonWorkspaceSize  = "1Gi"
 )
 
-// dnsLabel is a Kubernetes name: namespaces, secrets, claims.
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+// dnsName is a Kubernetes object's name (DNS-1123 subdomain): secrets,
+// claims, service accounts; a namespace is a DNS-1123 label (no dots).
+var (
+	dnsName  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
+
+// MinTektonTimeout is the shortest tekton.timeout: a PipelineRun's pods
+// take a while to start.
+const MinTektonTimeout = time.Minute
 
 func (t Tekton) validate(add func(key, format string, args ...any)) {
 	for key, v := range map[string]string{
 		"tekton.namespace": t.Namespace, "tekton.pipeline": t.Pipeline, "tekton.service_account": t.ServiceAccount,
 		"tekton.secret": t.Secret, "tekton.workspace.claim": t.Workspace.Claim, "tekton.workspace.storage_class": t.Workspace.StorageClass,
 	} {
-		if v != "" && (len(v) > 253 || !dnsLabel.MatchString(v)) {
+		if v != "" && (len(v) > 253 || !dnsName.MatchString(v)) {
 			add(key, "%q is not a Kubernetes name (lower-case letters, digits, '-' and '.')", v)
 		}
+	}
+	if t.Namespace != "" && dnsName.MatchString(t.Namespace) && (len(t.Namespace) > 63 || !dnsLabel.MatchString(t.Namespace)) {
+		add("tekton.namespace", "%q is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)", t.Namespace)
+	}
+	if t.GitURL != "" {
+		if u, err := url.Parse(t.GitURL); err == nil && u.User != nil {
+			_, pw := u.User.Password()
+			if pw || strings.HasPrefix(strings.ToLower(u.Scheme), "http") {
+				add("tekton.git_url", "a clone URL with credentials in it: they would be in the PipelineRun for anyone to read; put a GIT_CREDENTIALS line (https://user:token@host) in the tekton.secret Secret instead")
+			}
+		}
+	}
+	if t.Source == "archive" && t.GitURL != "" {
+		add("tekton.git_url", "is set, but tekton.source is archive: the cluster would not clone it")
 	}
 	if !oneOf(t.Source, []string{"", "auto", "git", "archive"}) {
 		add("tekton.source", "%q: use auto, git or archive", t.Source)
@@ -78,7 +102,7 @@ func (t Tekton) validate(add func(key, format string, args ...any)) {
 	if t.Workspace.Claim != "" && (t.Workspace.StorageClass != "" || t.Workspace.Size != "") {
 		add("tekton.workspace", "claim names an existing claim; storage_class and size are for a claim made per run: give one or the other")
 	}
-	if t.Timeout < 0 {
-		add("tekton.timeout", "must not be negative")
+	if t.Timeout != 0 && time.Duration(t.Timeout) < MinTektonTimeout {
+		add("tekton.timeout", "%s is too short: at least %s (pods take a while to start)", time.Duration(t.Timeout), MinTektonTimeout)
 	}
 }

@@ -40,8 +40,7 @@ func (c *capped) Write(p []byte) (int, error) {
 // same files: names sorted, times and owners zeroed, modes 0644 or 0755.
 // In a git checkout it holds what git would see (tracked and untracked
 // files, not ignored ones, submodules' files too); elsewhere every file.
-// .git and the top .dracon folder (runs, the local findings store) stay
-// behind, and so do symbolic links that point out of the source.
+// .git and .dracon folders (runs, the local findings store) stay behind, and so do symbolic links that point out of the source.
 func Archive(src string) ([]byte, error) {
 	files, err := listFiles(src)
 	if err != nil {
@@ -138,7 +137,7 @@ func listFiles(src string) ([]string, error) {
 	// Paths relative to src, also when src is a folder of the checkout.
 	var files []string
 	for _, f := range strings.Split(string(out), "\x00") {
-		if f == "" || f == ".dracon" || strings.HasPrefix(f, ".dracon/") {
+		if f == "" || inDracon(f) {
 			continue
 		}
 		if st, err := os.Lstat(filepath.Join(src, filepath.FromSlash(f))); err == nil && st.IsDir() {
@@ -156,8 +155,14 @@ func listFiles(src string) ([]string, error) {
 	return files, nil
 }
 
-// walk lists every file under dir but .git (and, at the top, .dracon),
-// named prefix/rel.
+// inDracon says whether a path is in a .dracon folder: a run's own
+// files (runs, the local findings store), not source.
+func inDracon(p string) bool {
+	return p == ".dracon" || strings.HasPrefix(p, ".dracon/") || strings.Contains(p, "/.dracon/")
+}
+
+// walk lists every file under dir but those in .git and .dracon
+// folders, named prefix/rel.
 func walk(dir, prefix string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -170,7 +175,7 @@ func walk(dir, prefix string) ([]string, error) {
 		}
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if d.Name() == ".git" || (prefix == "" && rel == ".dracon") {
+			if d.Name() == ".git" || d.Name() == ".dracon" {
 				return filepath.SkipDir
 			}
 			return nil

@@ -7,8 +7,10 @@
 package tekton
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Labels Dracon puts on what it creates. The component label is
@@ -71,6 +74,9 @@ func Settings(c config.Tekton) config.Tekton {
 // carries the source (nil for git). Neither is sent anywhere.
 func Build(r Run) (*pipelinev1.PipelineRun, *corev1.ConfigMap, error) {
 	c := Settings(r.Config)
+	if errs := validation.IsValidLabelValue(r.ScanID); r.ScanID == "" || len(errs) > 0 || len(validation.IsDNS1123Subdomain(ArchiveName(r.ScanID))) > 0 {
+		return nil, nil, fmt.Errorf("the scan id %q cannot name Kubernetes objects (lower-case letters, digits and '-', at most 63)", r.ScanID)
+	}
 	if len(r.Producers) == 0 {
 		return nil, nil, fmt.Errorf("no producer to run")
 	}
@@ -81,6 +87,7 @@ func Build(r Run) (*pipelinev1.PipelineRun, *corev1.ConfigMap, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	gitURL, _ := StripCredentials(r.GitURL)
 	labels := map[string]string{LabelScanID: r.ScanID, LabelManagedBy: "dracon"}
 	str := func(name, v string) pipelinev1.Param {
 		return pipelinev1.Param{Name: name, Value: pipelinev1.ParamValue{Type: pipelinev1.ParamTypeString, StringVal: v}}
@@ -103,7 +110,7 @@ func Build(r Run) (*pipelinev1.PipelineRun, *corev1.ConfigMap, error) {
 				str("scan-time", r.Started.UTC().Format(time.RFC3339)),
 				str("scan-tags", string(tags)),
 				str("config", r.ConfigPath),
-				str("git-url", r.GitURL),
+				str("git-url", gitURL),
 				str("git-revision", r.GitRevision),
 				arr("report-args", r.ReportArgs),
 			},
@@ -136,10 +143,13 @@ func Build(r Run) (*pipelinev1.PipelineRun, *corev1.ConfigMap, error) {
 	pr.Spec.Workspaces = append(pr.Spec.Workspaces, output)
 	var cm *corev1.ConfigMap
 	if r.Archive != nil {
+		immutable := true
 		cm = &corev1.ConfigMap{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: metav1.ObjectMeta{Name: ArchiveName(r.ScanID), Namespace: c.Namespace, Labels: labels},
 			BinaryData: map[string][]byte{ArchiveKey: r.Archive},
+			// Written once; kubelets need not watch it.
+			Immutable: &immutable,
 		}
 		pr.Spec.Workspaces = append(pr.Spec.Workspaces, pipelinev1.WorkspaceBinding{
 			Name: "source-archive", ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}},
@@ -174,3 +184,39 @@ func ReportReserve(t time.Duration) time.Duration {
 
 // ArchiveName is the source ConfigMap's name for a scan.
 func ArchiveName(scanID string) string { return "dracon-source-" + scanID }
+
+// StripCredentials cuts what a clone URL says of who clones it: the
+// user and password of an http(s) URL (a token is often the user:
+// https://TOKEN@host/...), the password of any other. It reports whether
+// it cut anything. What url.Parse cannot read (scp-like git@host:path)
+// is left as it is: it holds no secret.
+func StripCredentials(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw, false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ftp", "ftps":
+		u.User = nil
+	default:
+		if _, ok := u.User.Password(); !ok {
+			return raw, false
+		}
+		u.User = url.User(u.User.Username())
+	}
+	return u.String(), true
+}
+
+// Validate runs Tekton's own validation of a PipelineRun (what its
+// admission webhook runs, where one is installed), on a copy named as the
+// API server will name it from generateName.
+func Validate(ctx context.Context, pr *pipelinev1.PipelineRun) error {
+	c := pr.DeepCopy()
+	if c.Name == "" {
+		c.Name = c.GenerateName + "x7k2q"
+	}
+	if err := c.Validate(ctx); err != nil {
+		return err
+	}
+	return nil
+}
