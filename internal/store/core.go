@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -56,8 +57,11 @@ type occRow struct {
 // writeTx is a write transaction with Observe's set-based steps.
 type writeTx interface {
 	sqlTx
-	// lookup returns the finding each signature belongs to in repo.
-	lookup(ctx context.Context, repo string, sigs []Signature) (map[Signature]string, error)
+	// lookup adds the finding each signature belongs to in repo to into.
+	lookup(ctx context.Context, repo string, sigs []Signature, into map[Signature]string) error
+	// missingFrom tells, for each check, whether some of its signatures
+	// are not its finding's in repo (another finding's, or none).
+	missingFrom(ctx context.Context, repo string, checks []sigCheck) ([]bool, error)
 	// insertSignatures adds rows, skipping those whose (algorithm, value)
 	// the repository already has, and reports which it inserted.
 	insertSignatures(ctx context.Context, repo string, rows []sigRow) (map[Signature]bool, error)
@@ -270,17 +274,7 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	}
 
 	// 1. Which stored findings have these signatures.
-	seen := make(map[Signature]struct{}, len(in))
-	sigs := make([]Signature, 0, len(in))
-	for _, si := range in {
-		for _, sg := range si.Signatures {
-			if _, ok := seen[sg]; !ok {
-				seen[sg] = struct{}{}
-				sigs = append(sigs, sg)
-			}
-		}
-	}
-	hits, err := tx.lookup(ctx, repo, sigs)
+	hits, err := c.lookup(ctx, tx, repo, in)
 	if err != nil {
 		return nil, fmt.Errorf("looking up signatures: %w", err)
 	}
@@ -384,8 +378,8 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 			}
 		}
 		if len(lost) > 0 {
-			winners, err := tx.lookup(ctx, repo, lost)
-			if err != nil {
+			winners := make(map[Signature]string, len(lost))
+			if err := tx.lookup(ctx, repo, lost, winners); err != nil {
 				return nil, err
 			}
 			remap := map[string]string{}
@@ -538,6 +532,121 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		out[i] = Record{Finding: f, New: f.FirstScan == scan.ID, WasReopened: reopened[f.ID]}
 	}
 	return out, nil
+}
+
+// lookup returns the stored finding of each signature of the sightings.
+// The sightings' first signatures are looked up first. A sighting whose
+// first signature matched mostly brings only signatures its finding
+// already has (a rescan): the store is asked which of those sightings
+// bring any other (one range of an index per finding, and no rows back
+// for the rest), rather than every other signature probed on its own (a
+// finding has four or five). Only the signatures still unknown then are
+// looked up.
+func (c *core) lookup(ctx context.Context, tx writeTx, repo string, in []Sighting) (map[Signature]string, error) {
+	n := 0
+	for _, si := range in {
+		n += len(si.Signatures)
+	}
+	hits := make(map[Signature]string, n)
+	queued := make(map[Signature]struct{}, len(in))
+	first := make([]Signature, 0, len(in))
+	for _, si := range in {
+		if sg := si.Signatures[0]; !has(queued, sg) {
+			queued[sg] = struct{}{}
+			first = append(first, sg)
+		}
+	}
+	if err := tx.lookup(ctx, repo, first, hits); err != nil {
+		return nil, err
+	}
+	var checks []sigCheck
+	for _, si := range in {
+		if id, ok := hits[si.Signatures[0]]; ok && len(si.Signatures) > 1 {
+			if sigs, ok := checkable(si.Signatures[1:]); ok {
+				checks = append(checks, sigCheck{findingID: id, sigs: sigs})
+			}
+		}
+	}
+	if len(checks) > 0 {
+		missing, err := tx.missingFrom(ctx, repo, checks)
+		if err != nil {
+			return nil, err
+		}
+		for j, ch := range checks {
+			if !missing[j] {
+				for _, sg := range ch.sigs {
+					hits[sg] = ch.findingID
+				}
+			}
+		}
+	}
+	var rest []Signature
+	for _, si := range in {
+		for _, sg := range si.Signatures[1:] {
+			if _, ok := hits[sg]; !ok && !has(queued, sg) {
+				queued[sg] = struct{}{}
+				rest = append(rest, sg)
+			}
+		}
+	}
+	if len(rest) == 0 {
+		return hits, nil
+	}
+	return hits, tx.lookup(ctx, repo, rest, hits)
+}
+
+// sigCheck asks whether every one of sigs is a signature of a finding.
+type sigCheck struct {
+	findingID string
+	sigs      []Signature
+}
+
+// checkable returns sigs without repeats, and whether missingFrom can
+// check them: it matches them as lines of "algorithm<tab>value", so none
+// may hold a tab or a newline (those are looked up instead).
+func checkable(sigs []Signature) ([]Signature, bool) {
+	for i, sg := range sigs {
+		if strings.ContainsAny(sg.Algorithm, "\t\n") || strings.ContainsAny(sg.Value, "\t\n") {
+			return nil, false
+		}
+		for _, before := range sigs[:i] {
+			if before == sg {
+				return slices.Compact(slices.SortedFunc(slices.Values(sigs), compareSig)), true
+			}
+		}
+	}
+	return sigs, true
+}
+
+func compareSig(a, b Signature) int {
+	if c := strings.Compare(a.Algorithm, b.Algorithm); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
+}
+
+// packLines is what missingFrom matches a check's signatures in: each as
+// a line "algorithm<tab>value", and a newline first.
+func packLines(sigs []Signature) string {
+	n := 1
+	for _, sg := range sigs {
+		n += len(sg.Algorithm) + len(sg.Value) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte('\n')
+	for _, sg := range sigs {
+		b.WriteString(sg.Algorithm)
+		b.WriteByte('\t')
+		b.WriteString(sg.Value)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func has[K comparable](m map[K]struct{}, k K) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func contains(ss []string, s string) bool {

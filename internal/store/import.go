@@ -189,8 +189,8 @@ func (c *core) importRepo(ctx context.Context, tx writeTx, repo string, items []
 			}
 		}
 	}
-	hits, err := tx.lookup(ctx, repo, sigs)
-	if err != nil {
+	hits := make(map[Signature]string, len(sigs))
+	if err := tx.lookup(ctx, repo, sigs, hits); err != nil {
 		return 0, 0, fmt.Errorf("looking up signatures: %w", err)
 	}
 

@@ -130,6 +130,7 @@ func migrateTo(ctx context.Context, m migrator, target int) error {
 		return fmt.Errorf("the store's schema is version %d, newer than this binary knows (%d): upgrade dracon", cur, len(ms))
 	}
 	if cur == target {
+		unchanged(tx)
 		return tx.commit(ctx)
 	}
 	for _, mg := range ms {
@@ -156,6 +157,16 @@ func migrateTo(ctx context.Context, m migrator, target int) error {
 		}
 	}
 	return tx.commit(ctx)
+}
+
+// unchanged tells a migration transaction that it migrated nothing, so
+// its commit need not check every foreign key of the store (on SQLite a
+// scan of every table: half a second at 100,000 findings, more at a
+// million, on every open).
+func unchanged(tx sqlTx) {
+	if u, ok := tx.(interface{ unchanged() }); ok {
+		u.unchanged()
+	}
 }
 
 func nowSQL(b Backend) string {
@@ -251,5 +262,6 @@ func Version(ctx context.Context, dsn string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	unchanged(tx)
 	return v, tx.commit(ctx)
 }

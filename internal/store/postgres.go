@@ -173,7 +173,7 @@ func (t *pgTx) query(ctx context.Context, q string, args ...any) (rowsI, error) 
 func (t *pgTx) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
 func (t *pgTx) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 
-func (t *pgTx) lookup(ctx context.Context, repo string, sigs []Signature) (map[Signature]string, error) {
+func (t *pgTx) lookup(ctx context.Context, repo string, sigs []Signature, out map[Signature]string) error {
 	algos, vals := make([]string, len(sigs)), make([]string, len(sigs))
 	for i, sg := range sigs {
 		algos[i], vals[i] = sg.Algorithm, sg.Value
@@ -181,17 +181,44 @@ func (t *pgTx) lookup(ctx context.Context, repo string, sigs []Signature) (map[S
 	rows, err := t.tx.Query(ctx, `SELECT v.a, v.v, s.finding_id FROM unnest($2::text[], $3::text[]) AS v(a, v)
 JOIN signatures s ON s.repository = $1 AND s.algorithm = v.a AND s.value = v.v`, repo, algos, vals)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := make(map[Signature]string, len(sigs))
 	for rows.Next() {
 		var sg Signature
 		var id string
 		if err := rows.Scan(&sg.Algorithm, &sg.Value, &id); err != nil {
-			return nil, err
+			return err
 		}
 		out[sg] = id
+	}
+	return rows.Err()
+}
+
+// missingFrom: as SQLite's, over arrays.
+func (t *pgTx) missingFrom(ctx context.Context, repo string, checks []sigCheck) ([]bool, error) {
+	ids, ks, packed := make([]string, len(checks)), make([]int64, len(checks)), make([]string, len(checks))
+	for i, ch := range checks {
+		ids[i], ks[i], packed[i] = ch.findingID, int64(len(ch.sigs)), packLines(ch.sigs)
+	}
+	rows, err := t.tx.Query(ctx, `SELECT u.i FROM unnest($2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(id, k, packed, i)
+WHERE (SELECT count(*) FROM signatures s WHERE s.finding_id = u.id AND s.repository = $1
+	AND strpos(u.packed, E'\n' || s.algorithm || E'\t' || s.value || E'\n') > 0
+	AND strpos(s.algorithm || s.value, E'\t') = 0 AND strpos(s.algorithm || s.value, E'\n') = 0) < u.k`, repo, ids, ks, packed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]bool, len(checks))
+	for rows.Next() {
+		var i int64
+		if err := rows.Scan(&i); err != nil {
+			return nil, err
+		}
+		if i < 1 || i > int64(len(out)) {
+			return nil, fmt.Errorf("store: check %d of %d", i, len(out))
+		}
+		out[i-1] = true // ORDINALITY counts from 1
 	}
 	return out, rows.Err()
 }
