@@ -67,8 +67,11 @@ type chartCase struct {
 	values string // under testdata/
 	// disabled producers, whose Tasks must be absent.
 	disabled []string
-	ci       string // the CI ServiceAccount
-	runner   string // the task pods' ServiceAccount
+	// extra: pipeline tasks of the values' extraProducers, whose Tasks
+	// are the user's.
+	extra  []string
+	ci     string // the CI ServiceAccount
+	runner string // the task pods' ServiceAccount
 	// wantErr: the render must fail with this in helm's message.
 	wantErr string
 	check   func(t *testing.T, r *render)
@@ -78,9 +81,10 @@ var cases = []chartCase{
 	{name: "default", check: checkDefault},
 	{name: "nightly", values: "nightly.yaml", check: checkNightly},
 	{name: "store-secret", values: "store-secret.yaml", check: checkStoreSecret},
-	{name: "producers", values: "producers.yaml", disabled: []string{"nuclei", "zap"}, ci: "ci-scanner", runner: "scanner", check: checkProducers},
+	{name: "producers", values: "producers.yaml", disabled: []string{"nuclei", "zap"}, extra: []string{"acme-licences"}, ci: "ci-scanner", runner: "scanner", check: checkProducers},
 	{name: "bad-store-dsn", values: "bad-store-dsn.yaml", wantErr: "store.dsn goes into the secrets Secret"},
 	{name: "bad-nightly-name", values: "bad-nightly-name.yaml", wantErr: "longer than Kubernetes' 52 characters"},
+	{name: "bad-extra-name", values: "bad-extra-name.yaml", wantErr: "the name gosec is one of the chart's tasks already"},
 }
 
 func TestChart(t *testing.T) {
@@ -379,9 +383,21 @@ func checkTekton(t *testing.T, r *render, tc chartCase) {
 	if src, ok := byName[tekton.SourceTask]; !ok || src.TaskRef == nil || src.TaskRef.Name != "dracon-source" || r.tasks["dracon-source"].Labels[componentLabel] != "source" {
 		t.Errorf("no source task %q running the dracon-source Task (component source)", tekton.SourceTask)
 	}
-	var producerTasks []string
+	var producerTasks, extra []string
 	for _, pt := range pl.Spec.Tasks {
 		if pt.Name == tekton.SourceTask {
+			continue
+		}
+		if slices.Contains(tc.extra, pt.Name) {
+			// A producer of the user's: after the source, always, in the
+			// output workspace.
+			if !slices.Equal(pt.RunAfter, []string{tekton.SourceTask}) || len(pt.When) > 0 || pt.TaskRef == nil || r.tasks[pt.TaskRef.Name] != nil ||
+				!slices.ContainsFunc(pt.Workspaces, func(w pipelinev1.WorkspacePipelineTaskBinding) bool {
+					return w.Name == "output" && w.Workspace == "output"
+				}) {
+				t.Errorf("extra producer %s: %+v", pt.Name, pt)
+			}
+			extra = append(extra, pt.Name)
 			continue
 		}
 		producerTasks = append(producerTasks, "dracon-producer-"+pt.Name)
@@ -397,6 +413,9 @@ func checkTekton(t *testing.T, r *render, tc chartCase) {
 		}
 	}
 	sort.Strings(producerTasks)
+	if !slices.Equal(extra, tc.extra) {
+		t.Errorf("the Pipeline's extra producers %v, want %v", extra, tc.extra)
+	}
 	if !slices.Equal(producerTasks, want) {
 		t.Errorf("the Pipeline's producer tasks:\n got %v\nwant %v", producerTasks, want)
 	}
@@ -424,7 +443,7 @@ func checkTekton(t *testing.T, r *render, tc chartCase) {
 	// Every pipeline task against the Task it runs: what Tekton's
 	// reconciler checks when a run starts.
 	for _, pt := range append(slices.Clone(pl.Spec.Tasks), pl.Spec.Finally...) {
-		if pt.TaskRef == nil {
+		if pt.TaskRef == nil || slices.Contains(tc.extra, pt.Name) {
 			continue
 		}
 		task := r.tasks[pt.TaskRef.Name]
