@@ -116,9 +116,11 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "dracon: %v\n", err)
+		writeTaskResults(env, nil, gate.ExitError)
 		return gate.ExitError
 	}
 	s := res.Summary
+	writeTaskResults(env, s, s.ExitCode)
 	fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new, %d suppressed); verdict: %s\n", s.Counts.Total, s.Counts.New, s.Counts.Suppressed, s.Verdict)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(env.Stderr, "  - %s\n", r)

@@ -242,3 +242,27 @@ func firstNonEmpty(vs ...string) string {
 	}
 	return ""
 }
+
+// writeTaskResults writes a run's verdict as Tekton task results when
+// DRACON_RESULTS_DIR names a folder (the report task sets /tekton/results):
+// exit-code, verdict, findings and new, one file each, which the CI job's
+// `dracon run --runner tekton` reads back from the TaskRun's status. A run
+// that ended in an error (s nil) writes exit-code 2 and verdict error.
+func writeTaskResults(env Env, s *summary.Summary, code int) {
+	dir := env.Getenv("DRACON_RESULTS_DIR")
+	if dir == "" {
+		return
+	}
+	results := map[string]string{"exit-code": fmt.Sprint(code), "verdict": "error"}
+	if s != nil {
+		results["verdict"] = s.Verdict
+		results["findings"] = fmt.Sprint(s.Counts.Total)
+		results["new"] = fmt.Sprint(s.Counts.New)
+	}
+	for name, v := range results {
+		// No newline: Tekton keeps a result's bytes as they are.
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
+			fmt.Fprintf(env.Stderr, "dracon: writing the task result %s: %v\n", name, err)
+		}
+	}
+}

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,7 +12,11 @@ import (
 	"testing"
 
 	"github.com/draconsec/dracon/internal/config"
+	"github.com/draconsec/dracon/internal/gate"
+	"github.com/draconsec/dracon/internal/summary"
 	"github.com/draconsec/dracon/internal/tekton"
+	v1 "github.com/draconsec/dracon/proto/dracon/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestTektonFlagsApply(t *testing.T) {
@@ -106,5 +113,70 @@ func TestPrintTektonVerdict(t *testing.T) {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("output does not say %q:\n%s", w, stderr.String())
 		}
+	}
+}
+
+// The report task's `dracon run --produced` writes its verdict as Tekton
+// results in DRACON_RESULTS_DIR, the values summary.json holds; a run that
+// ends in an error writes exit-code 2 and verdict error.
+func TestRunWritesTaskResults(t *testing.T) {
+	work := t.TempDir()
+	produced, src, out, results := filepath.Join(work, "producers"), filepath.Join(work, "src"), filepath.Join(work, "out"), filepath.Join(work, "results")
+	for _, d := range []string{produced, src, out, results} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A Dracon producer task's bare result, as one of Dracon's own tasks
+	// leaves it beside ours.
+	resp := &v1.LaunchToolResponse{ToolName: "acme-scanner", Issues: []*v1.Issue{
+		{Target: "main.go:3", Type: "ACME-1", Title: "weak hash", Severity: v1.Severity_SEVERITY_HIGH},
+		{Target: "main.go:9", Type: "ACME-2", Title: "shell injection", Severity: v1.Severity_SEVERITY_CRITICAL},
+	}}
+	b, err := proto.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(produced, "acme-scanner.pb"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		return map[string]string{"DRACON_RESULTS_DIR": results, "DRACON_STORE": filepath.Join(work, "findings.db")}[k]
+	}
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(results, name))
+		if err != nil {
+			t.Fatalf("result %s: %v", name, err)
+		}
+		return string(b)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"run", "--produced", produced, "--source", src, "--out", out,
+		"--run-dir", filepath.Join(work, "runs"), "--format", "none", "--fail-on", "high"},
+		Env{Stdout: &stdout, Stderr: &stderr, Getenv: env})
+	var s summary.Summary
+	sb, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatalf("exit %d, no summary.json: %v\n%s", code, err, stderr.String())
+	}
+	if err := json.Unmarshal(sb, &s); err != nil {
+		t.Fatal(err)
+	}
+	if code != gate.ExitFindings || s.Verdict != gate.Failed || s.Counts.Total != 2 {
+		t.Fatalf("exit %d, verdict %s, %d findings: want the gate to fail on 2 findings\n%s", code, s.Verdict, s.Counts.Total, stderr.String())
+	}
+	want := map[string]string{"exit-code": fmt.Sprint(code), "verdict": s.Verdict, "findings": fmt.Sprint(s.Counts.Total), "new": fmt.Sprint(s.Counts.New)}
+	for name, v := range want {
+		if got := read(name); got != v {
+			t.Errorf("result %s = %q, summary.json says %q", name, got, v)
+		}
+	}
+
+	// A run that cannot decide: the results say so, not the last run's.
+	code = Main(context.Background(), []string{"run", "--produced", filepath.Join(work, "missing"), "--source", src, "--out", out,
+		"--run-dir", filepath.Join(work, "runs")}, Env{Stdout: &stdout, Stderr: &stderr, Getenv: env})
+	if code != gate.ExitError || read("exit-code") != "2" || read("verdict") != "error" {
+		t.Errorf("exit %d, results exit-code %q verdict %q: want 2 and error", code, read("exit-code"), read("verdict"))
 	}
 }

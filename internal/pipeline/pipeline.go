@@ -103,6 +103,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// errNoneApplies: auto-detection found nothing to run.
+var errNoneApplies = errors.New("nothing to scan")
+
 // Plan picks the producers: those the config names (enabled), or, with
 // none named, those auto-detection finds in the source tree. Its notes
 // say what auto-detection left out, for the log.
@@ -144,7 +147,7 @@ func Plan(c *config.Config, src string) ([]planned, []string, error) {
 		}
 	}
 	if len(plan) == 0 {
-		return nil, notes, fmt.Errorf("no producer applies to %s: no file matches any producer's patterns (name producers in dracon.yaml)", src)
+		return nil, notes, fmt.Errorf("no producer applies to %s: no file matches any producer's patterns (name producers in dracon.yaml): %w", src, errNoneApplies)
 	}
 	return plan, notes, nil
 }

@@ -131,6 +131,9 @@ func loadProduced(dir string, r *runState) ([]produce.Outcome, []*vendorReport, 
 			planned[name] = true
 		}
 	}
+	if len(r.plan) == 0 {
+		return nil, nil, nil, fmt.Errorf("--produced %s holds no producer's results (*%s) and no producer applies to the source", dir, launchSuffix)
+	}
 	outcomes := make([]produce.Outcome, len(r.plan))
 	given := make([]*summary.Producer, len(r.plan))
 	var errs []error

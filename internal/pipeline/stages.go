@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -110,7 +111,10 @@ func (planStage) Run(_ context.Context, r *runState) error {
 		return fmt.Errorf("source %s is not a folder", r.o.Source)
 	}
 	r.src = src
-	if r.plan, r.notes, err = Plan(r.o.Config, src); err != nil {
+	// Deciding on results produced elsewhere, the results are the plan
+	// when detection finds nothing: Dracon's own producer tasks may have
+	// scanned what none of ours would.
+	if r.plan, r.notes, err = Plan(r.o.Config, src); err != nil && (r.o.Produced == "" || !errors.Is(err, errNoneApplies)) {
 		return err
 	}
 	if _, err := ScanFromEnv(r.o.Getenv); err != nil {
@@ -124,7 +128,11 @@ func (planStage) Run(_ context.Context, r *runState) error {
 	if err := os.MkdirAll(r.runDir, 0o755); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.o.Log, "dracon: scan %s of %s with %s\n", r.scan.ScanUuid, r.o.Source, names(r.plan))
+	with := names(r.plan)
+	if with == "" {
+		with = "the results in " + r.o.Produced
+	}
+	fmt.Fprintf(r.o.Log, "dracon: scan %s of %s with %s\n", r.scan.ScanUuid, r.o.Source, with)
 	for _, n := range r.notes {
 		fmt.Fprintln(r.o.Log, n)
 	}
