@@ -23,7 +23,10 @@ var Producer = &producers.Producer{
 		Binary:  "bandit",
 		Version: "1.6.2",
 		Install: "apt-get install bandit  (or: pipx install bandit)",
-		Image:   "ghcr.io/pycqa/bandit/bandit:latest",
+		// Dracon's own image (containers/debian, scripts/build-scanner-images.sh
+		// bandit): Debian's bandit at the pinned version. The upstream image
+		// has only moving tags and another bandit, whose findings differ.
+		Image: "localhost/dracon-scanner/bandit:1.6.2",
 		Args: func(src, out string) []string {
 			// -x skips folders a repository rarely means to ship.
 			return []string{"-r", ".", "-f", "json", "-o", out, "-q",

@@ -27,7 +27,10 @@ var Producer = &producers.Producer{
 		Binary:  "brakeman",
 		Version: "7.1.0",
 		Install: "gem install brakeman -v 7.1.0",
-		Image:   "docker.io/presidentbeef/brakeman:latest",
+		// No image: upstream's :latest is another brakeman each release,
+		// and no tag for 7.1.0 is checked from here. runner: container
+		// asks for producers.brakeman.image (a pinned tag or @sha256:).
+		Image: "",
 		Args: func(src, out string) []string {
 			// --no-exit-on-warn / --no-exit-on-error: exit 0 whatever is
 			// found; the gate decides. --force scans an app Brakeman does
