@@ -151,7 +151,7 @@ for name in "$@"; do
         ;;
     esac
     log "building $image ($family)"
-    podman build --quiet --timestamp "$epoch" "${args[@]}" -t "$image" -f "containers/$family/Containerfile" "$ctx" >/dev/null
+    podman build --quiet ${REBUILD:+--no-cache} --timestamp "$epoch" "${args[@]}" -t "$image" -f "containers/$family/Containerfile" "$ctx" >/dev/null
     [ "$ctx" = containers/debian ] || rm -rf "$ctx"
     # A rebuild that changed the image leaves the old one untagged: drop it.
     if [ -n "$old" ] && [ "$old" != "$(podman image inspect --format '{{.Id}}' "$image")" ]; then
