@@ -112,7 +112,7 @@ static_binary() {
   local bin
   bin=$(echo "$out" | sed -n 's/.*installed at //p' | tail -1)
   # FROM scratch has no libc: the binary must be static.
-  if ! go version -m "$bin" | grep -q 'CGO_ENABLED=0'; then
+  if ! go version -m "$bin" | grep 'CGO_ENABLED=0' >/dev/null; then
     log "$bin was not built with CGO_ENABLED=0 (remove $static/$name and run again)"
     exit 1
   fi
