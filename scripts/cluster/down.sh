@@ -33,4 +33,5 @@ stop apiserver
 stop etcd
 grep -o " ${state}[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 ip link delete dracon0 2>/dev/null
+ip addr delete 10.250.0.1/32 dev lo 2>/dev/null
 exit 0

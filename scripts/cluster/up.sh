@@ -112,7 +112,8 @@ start apiserver "$kbin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_po
   --token-auth-file pki/tokens.csv --authorization-mode Node,RBAC --allow-privileged=true \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file pki/sa.pub --service-account-signing-key-file pki/sa.key \
-  --service-cluster-ip-range 10.96.0.0/24 --enable-priority-and-fairness=false
+  --service-cluster-ip-range 10.96.0.0/24 --enable-priority-and-fairness=false \
+  --kubelet-preferred-address-types InternalIP
 wait_for apiserver 90 kubectl get --raw /readyz
 start controller-manager "$kbin/kube-controller-manager" --kubeconfig "$kubeconfig" --leader-elect=false \
   --bind-address 127.0.0.1 --service-account-private-key-file pki/sa.key --root-ca-file pki/ca.crt \
@@ -152,6 +153,12 @@ state = "$state/containerd/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$state/cni"
 EOF
+# The node's address: the kubelet refuses a loopback one, and the API
+# server reaches it there for logs. A private address on the loopback
+# interface keeps it off every network (this machine's kernel has no
+# dummy interfaces).
+node_ip=10.250.0.1
+ip addr replace "$node_ip/32" dev lo
 log "starting containerd and the kubelet"
 start containerd containerd --config containerd/config.toml
 wait_for containerd 30 ctr -a "$sock" version
@@ -193,7 +200,7 @@ build_image "localhost/dracon-cluster/shell:v1" "$ctx/shell"
 cat >kubelet/config.yaml <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: 127.0.0.1
+address: $node_ip
 port: 10250
 healthzBindAddress: 127.0.0.1
 authentication:
@@ -215,7 +222,7 @@ imageGCLowThresholdPercent: 99
 maxPods: 60
 EOF
 start kubelet "$kbin/kubelet" --kubeconfig "$kubeconfig" --config kubelet/config.yaml \
-  --root-dir "$state/kubelet" --hostname-override dracon-node --node-ip 127.0.0.1
+  --root-dir "$state/kubelet" --hostname-override dracon-node --node-ip "$node_ip"
 wait_for kubelet 120 sh -c "'$kbin/kubectl' --kubeconfig '$kubeconfig' get node dracon-node -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 
 # --- Tekton: its CRDs and ConfigMaps, then its controller, as a process
