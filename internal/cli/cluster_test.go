@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/draconsec/dracon/internal/summary"
 	tektonv1 "github.com/tektoncd/pipeline/pkg/client/clientset/versioned/typed/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"knative.dev/pkg/apis"
 )
@@ -30,6 +34,7 @@ import (
 type testCluster struct {
 	kubeconfig string
 	runs       tektonv1.PipelineRunInterface
+	kube       corev1client.CoreV1Interface
 }
 
 func needCluster(t *testing.T) testCluster {
@@ -49,7 +54,11 @@ func needCluster(t *testing.T) testCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testCluster{kubeconfig: kc, runs: tk.PipelineRuns(clusterNamespace)}
+	kube, err := corev1client.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testCluster{kubeconfig: kc, runs: tk.PipelineRuns(clusterNamespace), kube: kube}
 }
 
 const clusterNamespace = "dracon"
@@ -171,6 +180,7 @@ func TestClusterRunFailedTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton")
+	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 8))
 	want := localRun(t, src)
 	if want.code != 2 {
 		t.Fatalf("the local run with a failing gosec exited %d, want 2:\n%s", want.code, want.log)
@@ -190,7 +200,9 @@ func TestClusterRunFailedTask(t *testing.T) {
 }
 
 // A run that outlives tekton.timeout is cancelled in the cluster, and the
-// CI job fails with an error, not a verdict.
+// CI job fails with an error, not a verdict. The source task clones from
+// a server that takes the connection and never answers, so the run is
+// still going when its minute is up.
 func TestClusterRunTimeout(t *testing.T) {
 	c := needCluster(t)
 	src := clusterSource(t, c, "")
@@ -198,15 +210,62 @@ func TestClusterRunTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	yaml = bytes.Replace(yaml, []byte("timeout: 10m"), []byte("timeout: 3s"), 1)
+	yaml = bytes.Replace(yaml, []byte("timeout: 10m"), []byte("timeout: 1m"), 1)
 	if err := os.WriteFile(filepath.Join(src, "dracon.yaml"), yaml, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton")
+	url := c.silentGitServer(t)
+	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton", "--tekton-git-url", url, "--tekton-git-revision", "main")
+	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 6))
 	if got.code != 2 {
 		t.Errorf("exit %d, want 2:\n%s", got.code, got.log)
 	}
+	if !strings.Contains(got.log, "cancelled") && !strings.Contains(got.log, "timed out") && !strings.Contains(got.log, "Timeout") {
+		t.Errorf("the log does not say the run ran out of time:\n%s", got.log)
+	}
 	c.requireStopped(t, got.log)
+}
+
+// silentGitServer listens on the node's address, which the cluster's pods
+// reach, accepts connections and never answers; it returns a clone URL.
+func (c testCluster) silentGitServer(t *testing.T) string {
+	t.Helper()
+	nodes, err := c.kube.Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("the cluster's nodes: %v", err)
+	}
+	var ip string
+	for _, a := range nodes.Items[0].Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			ip = a.Address
+		}
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatalf("listening on the node's address %q: %v", ip, err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+		}
+	}()
+	return "http://" + l.Addr().String() + "/acme/app.git"
 }
 
 // Cancelling the CI job (its context) cancels the PipelineRun.
@@ -233,6 +292,7 @@ func TestClusterRunCancelled(t *testing.T) {
 		cancel()
 	}()
 	got := runDracon(t, ctx, src, nil, "--runner", "tekton")
+	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 6))
 	if got.code != 2 {
 		t.Errorf("exit %d, want 2:\n%s", got.code, got.log)
 	}
@@ -269,4 +329,12 @@ func (c testCluster) requireStopped(t *testing.T, log string) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
