@@ -775,10 +775,11 @@ func checkDefault(t *testing.T, r *render) {
 }
 
 func checkNightly(t *testing.T, r *render) {
-	if len(r.cronJobs) != 2 {
-		t.Fatalf("%d CronJobs, want 2", len(r.cronJobs))
+	if len(r.cronJobs) != 3 {
+		t.Fatalf("%d CronJobs, want 3", len(r.cronJobs))
 	}
-	wantSchedule := map[string]string{"dracon-nightly-app": "0 3 * * *", "dracon-nightly-api": "45 4 * * 1-5"}
+	// Three repositories over two hours from 3:00: 0, 40 (its own), 80 minutes in.
+	wantSchedule := map[string]string{"dracon-nightly-app": "0 3 * * *", "dracon-nightly-api": "45 4 * * 1-5", "dracon-nightly-web": "20 4 * * *"}
 	for _, cj := range r.cronJobs {
 		if cj.Spec.Schedule != wantSchedule[cj.Name] {
 			t.Errorf("CronJob %s: schedule %q, want %q", cj.Name, cj.Spec.Schedule, wantSchedule[cj.Name])
