@@ -199,10 +199,11 @@ func TestClusterRunFailedTask(t *testing.T) {
 	}
 }
 
-// A run that outlives tekton.timeout is cancelled in the cluster, and the
-// CI job fails with an error, not a verdict. The source task clones from
-// a server that takes the connection and never answers, so the run is
-// still going when its minute is up.
+// A task that outlives its share of tekton.timeout is stopped by Tekton
+// and the report, kept a minute of the run's time, still runs and
+// decides: the CI job gets a verdict (error) and exit 2, not a run that
+// vanished. The source task clones from a server that takes the
+// connection and never answers, so it hangs until Tekton stops it.
 func TestClusterRunTimeout(t *testing.T) {
 	c := needCluster(t)
 	src := clusterSource(t, c, "")
@@ -210,18 +211,21 @@ func TestClusterRunTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	yaml = bytes.Replace(yaml, []byte("timeout: 10m"), []byte("timeout: 1m"), 1)
+	// Two minutes: the tasks get one, the report the other.
+	yaml = bytes.Replace(yaml, []byte("timeout: 10m"), []byte("timeout: 2m"), 1)
 	if err := os.WriteFile(filepath.Join(src, "dracon.yaml"), yaml, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	url := c.silentGitServer(t)
 	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton", "--tekton-git-url", url, "--tekton-git-revision", "main")
-	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 6))
+	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 8))
 	if got.code != 2 {
 		t.Errorf("exit %d, want 2:\n%s", got.code, got.log)
 	}
-	if !strings.Contains(got.log, "cancelled") && !strings.Contains(got.log, "timed out") && !strings.Contains(got.log, "Timeout") {
-		t.Errorf("the log does not say the run ran out of time:\n%s", got.log)
+	for _, want := range []string{"source FAILED", "timed out", "the report task's report step", "verdict: error"} {
+		if !strings.Contains(got.log, want) {
+			t.Errorf("the CI log lacks %q:\n%s", want, got.log)
+		}
 	}
 	c.requireStopped(t, got.log)
 }
@@ -299,8 +303,8 @@ func TestClusterRunCancelled(t *testing.T) {
 	c.requireStopped(t, got.log)
 }
 
-// requireStopped checks that the PipelineRun the log names was cancelled
-// in the cluster and is not running any more.
+// requireStopped checks that the PipelineRun the log names was stopped
+// in the cluster (cancelled, or failed on its timeout), not left running.
 func (c testCluster) requireStopped(t *testing.T, log string) {
 	t.Helper()
 	i := strings.Index(log, "PipelineRun "+clusterNamespace+"/")
@@ -320,7 +324,7 @@ func (c testCluster) requireStopped(t *testing.T, log string) {
 		cond := pr.Status.GetCondition(apis.ConditionSucceeded)
 		if pr.IsDone() {
 			if !pr.IsCancelled() && (cond == nil || cond.IsTrue()) {
-				t.Errorf("PipelineRun %s ended %v, spec.status %q: want it cancelled", name, cond, pr.Spec.Status)
+				t.Errorf("PipelineRun %s ended %v, spec.status %q: want it stopped (cancelled or failed), not succeeded", name, cond, pr.Spec.Status)
 			}
 			return
 		}
