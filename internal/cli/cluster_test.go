@@ -64,8 +64,9 @@ func needCluster(t *testing.T) testCluster {
 const clusterNamespace = "dracon"
 
 // clusterSource copies examples/ into a new folder with a dracon.yaml that
-// adds the tekton block (and extra, more YAML) to the demo's config.
-func clusterSource(t *testing.T, c testCluster, extra string) string {
+// adds the tekton block to the demo's config, then makes each edit: old
+// and new text, in pairs.
+func clusterSource(t *testing.T, c testCluster, edits ...string) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "examples")
 	if err := os.CopyFS(src, os.DirFS("../../examples")); err != nil {
@@ -82,7 +83,13 @@ tekton:
   timeout: 10m
   workspace:
     claim: dracon-workspace
-`, c.kubeconfig, clusterNamespace) + extra
+`, c.kubeconfig, clusterNamespace)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(yaml, edits[i]) {
+			t.Fatalf("dracon.yaml has no %q to replace", edits[i])
+		}
+		yaml = strings.Replace(yaml, edits[i], edits[i+1], 1)
+	}
 	if err := os.WriteFile(filepath.Join(src, "dracon.yaml"), []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +145,7 @@ func localRun(t *testing.T, src string) clusterResult {
 // the outputs come back to --out.
 func TestClusterRunEqualsLocal(t *testing.T) {
 	c := needCluster(t)
-	src := clusterSource(t, c, "")
+	src := clusterSource(t, c)
 	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton")
 	if got.summary == nil {
 		t.Fatalf("the cluster run brought back no summary.json (exit %d):\n%s", got.code, got.log)
@@ -169,16 +176,8 @@ func TestClusterRunEqualsLocal(t *testing.T) {
 // does: the report still runs, names it, and the run ends in error.
 func TestClusterRunFailedTask(t *testing.T) {
 	c := needCluster(t)
-	src := clusterSource(t, c, "")
 	// The demo's gosec, with a flag gosec refuses.
-	yaml, err := os.ReadFile(filepath.Join(src, "dracon.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = bytes.Replace(yaml, []byte("  gosec: {}"), []byte("  gosec: {args: [\"-no-such-flag\"]}"), 1)
-	if err := os.WriteFile(filepath.Join(src, "dracon.yaml"), yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	src := clusterSource(t, c, "  gosec: {}", "  gosec: {args: [\"-no-such-flag\"]}")
 	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton")
 	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 8))
 	want := localRun(t, src)
@@ -206,16 +205,8 @@ func TestClusterRunFailedTask(t *testing.T) {
 // connection and never answers, so it hangs until Tekton stops it.
 func TestClusterRunTimeout(t *testing.T) {
 	c := needCluster(t)
-	src := clusterSource(t, c, "")
-	yaml, err := os.ReadFile(filepath.Join(src, "dracon.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two minutes: the tasks get one, the report the other.
-	yaml = bytes.Replace(yaml, []byte("timeout: 10m"), []byte("timeout: 2m"), 1)
-	if err := os.WriteFile(filepath.Join(src, "dracon.yaml"), yaml, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	src := clusterSource(t, c, "timeout: 10m", "timeout: 2m")
 	url := c.silentGitServer(t)
 	got := runDracon(t, context.Background(), src, nil, "--runner", "tekton", "--tekton-git-url", url, "--tekton-git-revision", "main")
 	t.Logf("the CI job's log ends:\n%s", lastLines(got.log, 8))
@@ -275,7 +266,7 @@ func (c testCluster) silentGitServer(t *testing.T) string {
 // Cancelling the CI job (its context) cancels the PipelineRun.
 func TestClusterRunCancelled(t *testing.T) {
 	c := needCluster(t)
-	src := clusterSource(t, c, "")
+	src := clusterSource(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Until the PipelineRun exists and its tasks are starting.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -200,7 +201,7 @@ func chooseSource(r *tekton.Run, src string, getenv func(string) string, log io.
 		return errors.New("tekton.source git needs a clone URL: tekton.git_url, --tekton-git-url, or a CI that names its repository (GitHub Actions, GitLab CI)")
 	}
 	if rev == "" {
-		rev = firstNonEmpty(getenv("GITHUB_SHA"), getenv("CI_COMMIT_SHA"))
+		rev = cmp.Or(getenv("GITHUB_SHA"), getenv("CI_COMMIT_SHA"))
 	}
 	if rev == "" {
 		if out, err := exec.Command("git", "-C", src, "rev-parse", "HEAD").Output(); err == nil {
@@ -232,15 +233,6 @@ func inSource(src, p string) (string, bool) {
 		return "", false
 	}
 	return filepath.ToSlash(rel), true
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // writeTaskResults writes a run's verdict as Tekton task results when
