@@ -18,6 +18,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/draconsec/dracon/internal/parallel"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
 
@@ -144,30 +145,44 @@ func Compute(issues []*v1.Issue) [][]Signature {
 		line int32
 		col  int32
 	}
-	groups := map[string][]keyed{}
+	// Each issue's key on every CPU; the grouping, which needs them all,
+	// here; then the hashes on every CPU again.
 	bases := make([]string, len(issues))
-	for i, is := range issues {
-		alg, parts := parts(is)
-		if alg == "" {
+	parallel.Chunks(len(issues), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if alg, parts := parts(issues[i]); alg != "" {
+				bases[i] = alg + "\x00" + encode(parts...)
+			}
+		}
+	})
+	groups := map[string][]keyed{}
+	for i, base := range bases {
+		if base == "" {
 			continue
 		}
-		base := alg + "\x00" + encode(parts...)
-		bases[i] = base
-		loc := is.GetLocation()
+		loc := issues[i].GetLocation()
 		groups[base] = append(groups[base], keyed{i, loc.GetStartLine(), loc.GetStartColumn()})
 	}
-	for base, g := range groups {
+	occs := make([]int, len(issues))
+	for _, g := range groups {
 		sort.SliceStable(g, func(a, b int) bool {
 			if g[a].line != g[b].line {
 				return g[a].line < g[b].line
 			}
 			return g[a].col < g[b].col
 		})
-		alg := base[:strings.IndexByte(base, 0)]
 		for occ, k := range g {
-			out[k.i] = append(out[k.i], Signature{Algorithm: alg, Value: hash(alg, base, fmt.Sprint(occ))})
+			occs[k.i] = occ
 		}
 	}
+	parallel.Chunks(len(issues), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if base := bases[i]; base != "" {
+				alg := base[:strings.IndexByte(base, 0)]
+				out[i] = append(out[i], Signature{Algorithm: alg, Value: hash(alg, base, strconv.Itoa(occs[i]))})
+			}
+		}
+	})
 	return out
 }
 

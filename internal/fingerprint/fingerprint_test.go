@@ -3,6 +3,8 @@ package fingerprint
 import (
 	"fmt"
 	"math/rand"
+	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -337,5 +339,36 @@ func BenchmarkCompute(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Compute(issues)
+	}
+}
+
+// A scan large enough to be split over CPUs gets the signatures one CPU
+// would compute: the occurrence index is counted over the whole scan.
+func TestComputeOnManyCPUsEqualsOne(t *testing.T) {
+	var issues []*v1.Issue
+	for i := range 12_000 {
+		// Every snippet three times in its file: the occurrence index
+		// tells them apart, wherever the chunks of the scan are cut.
+		snippet := fmt.Sprintf("query := %q + id", fmt.Sprint("SELECT ", i/3))
+		path := fmt.Sprintf("pkg%d/db.go", i/3%7)
+		issues = append(issues, &v1.Issue{ToolName: "gosec", RuleId: "G202", Type: "G202", Target: fmt.Sprintf("%s:%d", path, i),
+			Location: &v1.Location{Path: path, StartLine: int32(i + 1)}, ContextSegment: &snippet})
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := Compute(issues)
+	runtime.GOMAXPROCS(4)
+	many := Compute(issues)
+	if !reflect.DeepEqual(one, many) {
+		t.Fatal("signatures differ between one CPU and four")
+	}
+	distinct := map[string]bool{}
+	for i, sigs := range many {
+		if len(sigs) == 0 {
+			t.Fatalf("issue %d: no signature", i)
+		}
+		distinct[sigs[0].Value] = true
+	}
+	if len(distinct) != len(issues) {
+		t.Errorf("%d distinct first signatures for %d distinct findings", len(distinct), len(issues))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/draconsec/dracon/internal/enrichers"
 
 	"github.com/draconsec/dracon/internal/fingerprint"
+	"github.com/draconsec/dracon/internal/parallel"
 	"github.com/draconsec/dracon/internal/store"
 	v1 "github.com/draconsec/dracon/proto/dracon/v1"
 )
@@ -24,23 +25,28 @@ func (Enricher) String() string { return "identity" }
 // Enrich implements enrichers.Enricher.
 func (Enricher) Enrich(_ context.Context, _ *v1.ScanInfo, results []*v1.EnrichedLaunchToolResponse) error {
 	all, raw := enrichers.Flatten(results)
-	for i, sigs := range fingerprint.Compute(raw) {
-		is := all[i]
-		is.Signatures = map[string]string{}
-		for _, s := range sigs {
-			is.Signatures[s.Algorithm] = s.Value
+	computed := fingerprint.Compute(raw)
+	// Each finding's own hashes need no other finding: every CPU takes a
+	// share.
+	parallel.Chunks(len(all), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			is, sigs := all[i], computed[i]
+			is.Signatures = make(map[string]string, len(sigs)+3)
+			for _, s := range sigs {
+				is.Signatures[s.Algorithm] = s.Value
+			}
+			is.Signatures[store.AlgorithmHashV0] = fingerprint.LegacyHash(is.RawIssue)
+			is.Signatures[fingerprint.DraconV2] = fingerprint.DraconHash(is.RawIssue)
+			if loc := fingerprint.DraconLocationOf(is.RawIssue); loc != "" {
+				is.Signatures[fingerprint.DraconLocV1] = loc
+			}
+			if len(sigs) > 0 {
+				is.Hash = sigs[0].Value
+			} else {
+				is.Hash = is.Signatures[store.AlgorithmHashV0]
+			}
 		}
-		is.Signatures[store.AlgorithmHashV0] = fingerprint.LegacyHash(is.RawIssue)
-		is.Signatures[fingerprint.DraconV2] = fingerprint.DraconHash(is.RawIssue)
-		if loc := fingerprint.DraconLocationOf(is.RawIssue); loc != "" {
-			is.Signatures[fingerprint.DraconLocV1] = loc
-		}
-		if len(sigs) > 0 {
-			is.Hash = sigs[0].Value
-		} else {
-			is.Hash = is.Signatures[store.AlgorithmHashV0]
-		}
-	}
+	})
 	return nil
 }
 
