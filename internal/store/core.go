@@ -1,7 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/draconsec/dracon/internal/parallel"
 )
 
 // What the shared code needs of a backend. The SQL that is the same on
@@ -41,6 +47,9 @@ type sqlTx interface {
 type sigRow struct {
 	sig       Signature
 	findingID string
+	// covers is the digest (setDigest) of a set of signatures that are
+	// all findingID's, this one among them; nil for none.
+	covers []byte
 }
 
 type findingRow struct {
@@ -58,7 +67,13 @@ type occRow struct {
 type writeTx interface {
 	sqlTx
 	// lookup adds the finding each signature belongs to in repo to into.
-	lookup(ctx context.Context, repo string, sigs []Signature, into map[Signature]string) error
+	// With covers (one per signature, nil entries allowed), it also adds
+	// to covered each signature whose row's covers digest equals the one
+	// given.
+	lookup(ctx context.Context, repo string, sigs []Signature, covers [][]byte, into map[Signature]string, covered map[Signature]bool) error
+	// setCovers sets the covers digest of each row's signature, when the
+	// signature is still the row's finding's (nil clears it).
+	setCovers(ctx context.Context, repo string, rows []sigRow) error
 	// missingFrom tells, for each check, whether some of its signatures
 	// are not its finding's in repo (another finding's, or none).
 	missingFrom(ctx context.Context, repo string, checks []sigCheck) ([]bool, error)
@@ -274,10 +289,11 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	}
 
 	// 1. Which stored findings have these signatures.
-	hits, err := c.lookup(ctx, tx, repo, in)
+	m, err := c.lookup(ctx, tx, repo, in)
 	if err != nil {
 		return nil, fmt.Errorf("looking up signatures: %w", err)
 	}
+	hits := m.hits
 
 	// 2. A hit on a lesser signature counts only when the finding lacks
 	// the sighting's better algorithms; fetch the algorithms of those
@@ -341,31 +357,66 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	}
 
 	// 4. Signatures the store does not have yet: the new findings' first
-	// signatures before anything else, then the others.
+	// signatures before anything else, then the others. A new finding's
+	// first signature row covers the set of the sighting that brought
+	// it, when all of that set is to be the finding's.
 	var add []sigRow
-	adding := map[Signature]bool{}
+	adding := map[Signature]string{}
 	for p, id := range newByPrimary {
-		adding[p] = true
-		add = append(add, sigRow{p, id})
+		adding[p] = id
+		add = append(add, sigRow{sig: p, findingID: id})
 	}
 	for i, si := range in {
 		for _, sg := range si.Signatures {
-			if _, hit := hits[sg]; hit || adding[sg] {
+			if _, hit := hits[sg]; hit || adding[sg] != "" {
 				continue
 			}
-			adding[sg] = true
-			add = append(add, sigRow{sg, assign[i]})
+			adding[sg] = assign[i]
+			add = append(add, sigRow{sig: sg, findingID: assign[i]})
+		}
+	}
+	// owner is whose sg is once the rows are in: its stored finding's,
+	// or the one it is added for, if the insert took it.
+	var inserted map[Signature]bool
+	remap := map[string]string{}
+	owner := func(sg Signature) string {
+		if id, ok := hits[sg]; ok {
+			return id
+		}
+		if id := adding[sg]; id != "" && (inserted == nil || inserted[sg]) {
+			return cmp.Or(remap[id], id)
+		}
+		return ""
+	}
+	ownsAll := func(si Sighting, id string) bool {
+		for _, sg := range si.Signatures {
+			if owner(sg) != id {
+				return false
+			}
+		}
+		return true
+	}
+	// firstWith is the first sighting bringing each first signature: the
+	// one whose set its row may cover.
+	firstWith := make(map[Signature]int, len(in))
+	for i, si := range in {
+		if _, ok := firstWith[si.Signatures[0]]; !ok {
+			firstWith[si.Signatures[0]] = i
+		}
+	}
+	coveredNew := map[Signature]bool{}
+	for r := range add {
+		if _, ok := newByPrimary[add[r].sig]; ok {
+			if i := firstWith[add[r].sig]; m.digest[i] != nil && ownsAll(in[i], add[r].findingID) {
+				add[r].covers = m.digest[i]
+				coveredNew[add[r].sig] = true
+			}
 		}
 	}
 	if len(add) > 0 {
 		// One order for every writer, so two never wait on each other in turn.
-		sort.Slice(add, func(i, j int) bool {
-			if add[i].sig.Algorithm != add[j].sig.Algorithm {
-				return add[i].sig.Algorithm < add[j].sig.Algorithm
-			}
-			return add[i].sig.Value < add[j].sig.Value
-		})
-		inserted, err := tx.insertSignatures(ctx, repo, add)
+		sortSigRows(add)
+		inserted, err = tx.insertSignatures(ctx, repo, add)
 		if err != nil {
 			return nil, fmt.Errorf("adding signatures: %w", err)
 		}
@@ -379,10 +430,9 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 		}
 		if len(lost) > 0 {
 			winners := make(map[Signature]string, len(lost))
-			if err := tx.lookup(ctx, repo, lost, winners); err != nil {
+			if err := tx.lookup(ctx, repo, lost, nil, winners, nil); err != nil {
 				return nil, err
 			}
-			remap := map[string]string{}
 			for _, p := range lost {
 				w, ok := winners[p]
 				if !ok {
@@ -400,6 +450,30 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 					assign[i] = w
 				}
 			}
+		}
+	}
+
+	// 4b. The covers digests to change: where a sighting brings a set its
+	// first signature's row does not name yet and all of it is now its
+	// finding's (the next rescan asks nothing more); and a new finding's,
+	// cleared if a concurrent writer took one of its signatures first.
+	var covers []sigRow
+	for p, i := range firstWith {
+		si, id := in[i], assign[i]
+		switch {
+		case m.digest[i] == nil:
+		case newByPrimary[p] != "":
+			if nid := newByPrimary[p]; coveredNew[p] && inserted[p] && !ownsAll(si, nid) {
+				covers = append(covers, sigRow{sig: p, findingID: nid})
+			}
+		case !m.coveredBy(i, si) && ownsAll(si, id):
+			covers = append(covers, sigRow{sig: p, findingID: id, covers: m.digest[i]})
+		}
+	}
+	if len(covers) > 0 {
+		sortSigRows(covers)
+		if err := tx.setCovers(ctx, repo, covers); err != nil {
+			return nil, fmt.Errorf("recording signature sets: %w", err)
 		}
 	}
 
@@ -534,37 +608,80 @@ func (c *core) observe(ctx context.Context, tx writeTx, scan Scan, in []Sighting
 	return out, nil
 }
 
+// matches is what lookup found for a batch of sightings.
+type matches struct {
+	// hits is the stored finding of each signature that has one.
+	hits map[Signature]string
+	// digest is each sighting's setDigest (nil for a lone signature);
+	// offered, for each first signature, the digest lookup compared with
+	// its row's covers (the first sighting's that brings it); covered,
+	// the first signatures whose row matched it.
+	digest  [][]byte
+	offered map[Signature][]byte
+	covered map[Signature]bool
+}
+
+// coveredBy tells whether sighting i's signatures are all the finding of
+// its first, as the store's covers digest already says.
+func (m *matches) coveredBy(i int, si Sighting) bool {
+	p := si.Signatures[0]
+	return m.covered[p] && bytes.Equal(m.digest[i], m.offered[p])
+}
+
 // lookup returns the stored finding of each signature of the sightings.
 // The sightings' first signatures are looked up first. A sighting whose
 // first signature matched mostly brings only signatures its finding
-// already has (a rescan): the store is asked which of those sightings
-// bring any other (one range of an index per finding, and no rows back
-// for the rest), rather than every other signature probed on its own (a
-// finding has four or five). Only the signatures still unknown then are
-// looked up.
-func (c *core) lookup(ctx context.Context, tx writeTx, repo string, in []Sighting) (map[Signature]string, error) {
+// already has (a rescan). When the first signature's row says so (its
+// covers digest is the digest of the sighting's set), nothing more is
+// asked. Otherwise the store is asked which of those sightings bring any
+// other (one range of an index per finding, and no rows back for the
+// rest), rather than every other signature probed on its own (a finding
+// has four or five). Only the signatures still unknown then are looked
+// up.
+func (c *core) lookup(ctx context.Context, tx writeTx, repo string, in []Sighting) (*matches, error) {
 	n := 0
 	for _, si := range in {
 		n += len(si.Signatures)
 	}
-	hits := make(map[Signature]string, n)
+	m := &matches{hits: make(map[Signature]string, n), digest: make([][]byte, len(in)),
+		offered: make(map[Signature][]byte, len(in)), covered: make(map[Signature]bool, len(in))}
+	parallel.Chunks(len(in), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if len(in[i].Signatures) > 1 {
+				m.digest[i] = setDigest(in[i].Signatures)
+			}
+		}
+	})
 	queued := make(map[Signature]struct{}, len(in))
 	first := make([]Signature, 0, len(in))
-	for _, si := range in {
+	covers := make([][]byte, 0, len(in))
+	for i, si := range in {
 		if sg := si.Signatures[0]; !has(queued, sg) {
 			queued[sg] = struct{}{}
 			first = append(first, sg)
+			covers = append(covers, m.digest[i])
+			if m.digest[i] != nil {
+				m.offered[sg] = m.digest[i]
+			}
 		}
 	}
-	if err := tx.lookup(ctx, repo, first, hits); err != nil {
+	if err := tx.lookup(ctx, repo, first, covers, m.hits, m.covered); err != nil {
 		return nil, err
 	}
 	var checks []sigCheck
-	for _, si := range in {
-		if id, ok := hits[si.Signatures[0]]; ok && len(si.Signatures) > 1 {
-			if sigs, ok := checkable(si.Signatures[1:]); ok {
-				checks = append(checks, sigCheck{findingID: id, sigs: sigs})
+	for i, si := range in {
+		id, ok := m.hits[si.Signatures[0]]
+		if !ok || len(si.Signatures) == 1 {
+			continue
+		}
+		if m.coveredBy(i, si) {
+			for _, sg := range si.Signatures[1:] {
+				m.hits[sg] = id
 			}
+			continue
+		}
+		if sigs, ok := checkable(si.Signatures[1:]); ok {
+			checks = append(checks, sigCheck{findingID: id, sigs: sigs})
 		}
 	}
 	if len(checks) > 0 {
@@ -575,7 +692,7 @@ func (c *core) lookup(ctx context.Context, tx writeTx, repo string, in []Sightin
 		for j, ch := range checks {
 			if !missing[j] {
 				for _, sg := range ch.sigs {
-					hits[sg] = ch.findingID
+					m.hits[sg] = ch.findingID
 				}
 			}
 		}
@@ -583,16 +700,32 @@ func (c *core) lookup(ctx context.Context, tx writeTx, repo string, in []Sightin
 	var rest []Signature
 	for _, si := range in {
 		for _, sg := range si.Signatures[1:] {
-			if _, ok := hits[sg]; !ok && !has(queued, sg) {
+			if _, ok := m.hits[sg]; !ok && !has(queued, sg) {
 				queued[sg] = struct{}{}
 				rest = append(rest, sg)
 			}
 		}
 	}
 	if len(rest) == 0 {
-		return hits, nil
+		return m, nil
 	}
-	return hits, tx.lookup(ctx, repo, rest, hits)
+	return m, tx.lookup(ctx, repo, rest, nil, m.hits, nil)
+}
+
+// setDigest names a set of signatures: the first 16 bytes of a SHA-256
+// over them in order, without repeats, each algorithm and value
+// length-prefixed. The order they come in does not change it.
+func setDigest(sigs []Signature) []byte {
+	sorted := slices.Compact(slices.SortedFunc(slices.Values(sigs), compareSig))
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, sg := range sorted {
+		for _, part := range [2]string{sg.Algorithm, sg.Value} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(part)))])
+			h.Write([]byte(part))
+		}
+	}
+	return h.Sum(nil)[:16]
 }
 
 // sigCheck asks whether every one of sigs is a signature of a finding.

@@ -190,7 +190,7 @@ func (c *core) importRepo(ctx context.Context, tx writeTx, repo string, items []
 		}
 	}
 	hits := make(map[Signature]string, len(sigs))
-	if err := tx.lookup(ctx, repo, sigs, hits); err != nil {
+	if err := tx.lookup(ctx, repo, sigs, nil, hits, nil); err != nil {
 		return 0, 0, fmt.Errorf("looking up signatures: %w", err)
 	}
 
@@ -211,7 +211,7 @@ func (c *core) importRepo(ctx context.Context, tx writeTx, repo string, items []
 		}
 		ids[p] = newID()
 		fresh = append(fresh, i)
-		primaries = append(primaries, sigRow{p, ids[p]})
+		primaries = append(primaries, sigRow{sig: p, findingID: ids[p]})
 	}
 	if len(fresh) == 0 {
 		return 0, existing, nil
@@ -244,7 +244,7 @@ func (c *core) importRepo(ctx context.Context, tx writeTx, repo string, items []
 				continue // another imported finding's, or listed twice
 			}
 			ids[sg] = id
-			more = append(more, sigRow{sg, id})
+			more = append(more, sigRow{sig: sg, findingID: id})
 		}
 	}
 	if len(more) > 0 {

@@ -173,13 +173,17 @@ func (t *pgTx) query(ctx context.Context, q string, args ...any) (rowsI, error) 
 func (t *pgTx) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
 func (t *pgTx) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 
-func (t *pgTx) lookup(ctx context.Context, repo string, sigs []Signature, out map[Signature]string) error {
+func (t *pgTx) lookup(ctx context.Context, repo string, sigs []Signature, covers [][]byte, out map[Signature]string, covered map[Signature]bool) error {
 	algos, vals := make([]string, len(sigs)), make([]string, len(sigs))
 	for i, sg := range sigs {
 		algos[i], vals[i] = sg.Algorithm, sg.Value
 	}
-	rows, err := t.tx.Query(ctx, `SELECT v.a, v.v, s.finding_id FROM unnest($2::text[], $3::text[]) AS v(a, v)
-JOIN signatures s ON s.repository = $1 AND s.algorithm = v.a AND s.value = v.v`, repo, algos, vals)
+	if covers == nil {
+		covers = make([][]byte, len(sigs)) // all NULL: nothing matches
+	}
+	rows, err := t.tx.Query(ctx, `SELECT v.a, v.v, s.finding_id, coalesce(s.covers = v.c, false)
+FROM unnest($2::text[], $3::text[], $4::bytea[]) AS v(a, v, c)
+JOIN signatures s ON s.repository = $1 AND s.algorithm = v.a AND s.value = v.v`, repo, algos, vals, covers)
 	if err != nil {
 		return err
 	}
@@ -187,10 +191,14 @@ JOIN signatures s ON s.repository = $1 AND s.algorithm = v.a AND s.value = v.v`,
 	for rows.Next() {
 		var sg Signature
 		var id string
-		if err := rows.Scan(&sg.Algorithm, &sg.Value, &id); err != nil {
+		var same bool
+		if err := rows.Scan(&sg.Algorithm, &sg.Value, &id, &same); err != nil {
 			return err
 		}
 		out[sg] = id
+		if same {
+			covered[sg] = true
+		}
 	}
 	return rows.Err()
 }
@@ -224,13 +232,10 @@ WHERE (SELECT count(*) FROM signatures s WHERE s.finding_id = u.id AND s.reposit
 }
 
 func (t *pgTx) insertSignatures(ctx context.Context, repo string, in []sigRow) (map[Signature]bool, error) {
-	algos, vals, ids := make([]string, len(in)), make([]string, len(in)), make([]string, len(in))
-	for i, r := range in {
-		algos[i], vals[i], ids[i] = r.sig.Algorithm, r.sig.Value, r.findingID
-	}
-	rows, err := t.tx.Query(ctx, `INSERT INTO signatures (repository, algorithm, value, finding_id)
-SELECT $1, u.a, u.v, u.f FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(a, v, f, n) ORDER BY u.n
-ON CONFLICT DO NOTHING RETURNING algorithm, value`, repo, algos, vals, ids)
+	algos, vals, ids, covers := sigColumns(in)
+	rows, err := t.tx.Query(ctx, `INSERT INTO signatures (repository, algorithm, value, finding_id, covers)
+SELECT $1, u.a, u.v, u.f, u.c FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS u(a, v, f, c, n) ORDER BY u.n
+ON CONFLICT DO NOTHING RETURNING algorithm, value`, repo, algos, vals, ids, covers)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +249,30 @@ ON CONFLICT DO NOTHING RETURNING algorithm, value`, repo, algos, vals, ids)
 		out[sg] = true
 	}
 	return out, rows.Err()
+}
+
+// setCovers upserts rather than updates: an INSERT takes its rows' locks
+// in the order given (sorted, the same for every writer), an UPDATE in
+// whatever order its join reads them. Every row exists; should one not,
+// the WHERE keeps it out.
+func (t *pgTx) setCovers(ctx context.Context, repo string, in []sigRow) error {
+	algos, vals, ids, covers := sigColumns(in)
+	_, err := t.tx.Exec(ctx, `INSERT INTO signatures AS s (repository, algorithm, value, finding_id, covers)
+SELECT $1, u.a, u.v, u.f, u.c FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY AS u(a, v, f, c, n)
+WHERE EXISTS (SELECT 1 FROM signatures x WHERE x.repository = $1 AND x.algorithm = u.a AND x.value = u.v) ORDER BY u.n
+ON CONFLICT (repository, algorithm, value) DO UPDATE SET covers = EXCLUDED.covers WHERE s.finding_id = EXCLUDED.finding_id`,
+		repo, algos, vals, ids, covers)
+	return err
+}
+
+// sigColumns is rows as the columns of an unnest.
+func sigColumns(rows []sigRow) (algos, vals, ids []string, covers [][]byte) {
+	n := len(rows)
+	algos, vals, ids, covers = make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
+	for i, r := range rows {
+		algos[i], vals[i], ids[i], covers[i] = r.sig.Algorithm, r.sig.Value, r.findingID, r.covers
+	}
+	return algos, vals, ids, covers
 }
 
 func (t *pgTx) upsertFindings(ctx context.Context, scan Scan, in []findingRow) (map[string]Finding, error) {

@@ -259,57 +259,71 @@ func rowsOf(n int, row string) string {
 	return b.String()
 }
 
-func (t *sqliteTx) lookup(ctx context.Context, repo string, sigs []Signature, out map[Signature]string) error {
+func (t *sqliteTx) lookup(ctx context.Context, repo string, sigs []Signature, covers [][]byte, out map[Signature]string, covered map[Signature]bool) error {
 	// In key order: consecutive probes walk neighbouring pages. A
 	// statement probes one algorithm's values and returns each hit's
 	// position, not its text: the driver's cost is per column read.
-	sigs = append([]Signature(nil), sigs...)
-	sort.Slice(sigs, func(i, j int) bool {
-		if sigs[i].Algorithm != sigs[j].Algorithm {
-			return sigs[i].Algorithm < sigs[j].Algorithm
-		}
-		return sigs[i].Value < sigs[j].Value
-	})
-	for len(sigs) > 0 {
+	order := make([]int, len(sigs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return compareSig(sigs[order[i]], sigs[order[j]]) < 0 })
+	for len(order) > 0 {
 		n := 1
-		for n < len(sigs) && n < sqliteChunk && sigs[n].Algorithm == sigs[0].Algorithm {
+		for n < len(order) && n < sqliteChunk && sigs[order[n]].Algorithm == sigs[order[0]].Algorithm {
 			n++
 		}
-		if err := t.lookupValues(ctx, repo, sigs[:n], out); err != nil {
+		if err := t.lookupValues(ctx, repo, sigs, covers, order[:n], out, covered); err != nil {
 			return err
 		}
-		sigs = sigs[n:]
+		order = order[n:]
 	}
 	return nil
 }
 
-// lookupValues looks up signatures of one algorithm.
-func (t *sqliteTx) lookupValues(ctx context.Context, repo string, sigs []Signature, out map[Signature]string) error {
-	st, err := t.stmt(ctx, `SELECT v.column2, s.finding_id FROM (VALUES `+rowsOf(len(sigs), "(?, ?)")+`) AS v
-CROSS JOIN signatures s ON s.repository = ? AND s.algorithm = ? AND s.value = v.column1`)
+// lookupValues looks up the signatures at idx, all of one algorithm.
+func (t *sqliteTx) lookupValues(ctx context.Context, repo string, sigs []Signature, covers [][]byte, idx []int, out map[Signature]string, covered map[Signature]bool) error {
+	q := `SELECT v.column2, s.finding_id FROM (VALUES ` + rowsOf(len(idx), "(?, ?)") + `) AS v
+CROSS JOIN signatures s ON s.repository = ? AND s.algorithm = ? AND s.value = v.column1`
+	per := 2
+	if covers != nil {
+		q = `SELECT v.column2, s.finding_id, ifnull(s.covers = v.column3, 0) FROM (VALUES ` + rowsOf(len(idx), "(?, ?, ?)") + `) AS v
+CROSS JOIN signatures s ON s.repository = ? AND s.algorithm = ? AND s.value = v.column1`
+		per = 3
+	}
+	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, 2*len(sigs)+2)
-	for i, sg := range sigs {
-		args = append(args, sg.Value, int64(i))
+	args := make([]any, 0, per*len(idx)+2)
+	for j, i := range idx {
+		args = append(args, sigs[i].Value, int64(j))
+		if covers != nil {
+			args = append(args, nullBytes(covers[i]))
+		}
 	}
-	args = append(args, repo, sigs[0].Algorithm)
+	args = append(args, repo, sigs[idx[0]].Algorithm)
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var i int64
+		var j int64
 		var id string
-		if err := rows.Scan(&i, &id); err != nil {
+		var same bool
+		dest := []any{&j, &id, &same}
+		if err := rows.Scan(dest[:per]...); err != nil {
 			return err
 		}
-		if i < 0 || i >= int64(len(sigs)) {
-			return fmt.Errorf("store: lookup returned row %d of %d", i, len(sigs))
+		if j < 0 || j >= int64(len(idx)) {
+			return fmt.Errorf("store: lookup returned row %d of %d", j, len(idx))
 		}
-		out[sigs[i]] = id
+		sg := sigs[idx[j]]
+		out[sg] = id
+		if same {
+			covered[sg] = true
+		}
 	}
 	return rows.Err()
 }
@@ -365,16 +379,16 @@ WHERE (SELECT count(*) FROM signatures s WHERE s.finding_id = v.column1 AND s.re
 func (t *sqliteTx) insertSignatures(ctx context.Context, repo string, in []sigRow) (map[Signature]bool, error) {
 	out := make(map[Signature]bool, len(in))
 	err := chunks(len(in), sqliteChunk, func(lo, hi int) error {
-		st, err := t.stmt(ctx, `INSERT INTO signatures (repository, algorithm, value, finding_id)
-SELECT ?1, v.column1, v.column2, v.column3 FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?)")+`) AS v WHERE true
+		st, err := t.stmt(ctx, `INSERT INTO signatures (repository, algorithm, value, finding_id, covers)
+SELECT ?1, v.column1, v.column2, v.column3, v.column4 FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?)")+`) AS v WHERE true
 ON CONFLICT DO NOTHING RETURNING algorithm, value`)
 		if err != nil {
 			return err
 		}
-		args := make([]any, 0, 3*(hi-lo)+1)
+		args := make([]any, 0, 4*(hi-lo)+1)
 		args = append(args, repo)
 		for _, r := range in[lo:hi] {
-			args = append(args, r.sig.Algorithm, r.sig.Value, r.findingID)
+			args = append(args, r.sig.Algorithm, r.sig.Value, r.findingID, nullBytes(r.covers))
 		}
 		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
@@ -391,6 +405,32 @@ ON CONFLICT DO NOTHING RETURNING algorithm, value`)
 		return rows.Err()
 	})
 	return out, err
+}
+
+func (t *sqliteTx) setCovers(ctx context.Context, repo string, in []sigRow) error {
+	return chunks(len(in), sqliteChunk, func(lo, hi int) error {
+		st, err := t.stmt(ctx, `UPDATE signatures SET covers = v.column4 FROM (VALUES `+rowsOf(hi-lo, "(?, ?, ?, ?)")+`) AS v
+WHERE signatures.repository = ? AND signatures.algorithm = v.column1 AND signatures.value = v.column2
+	AND signatures.finding_id = v.column3`)
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 4*(hi-lo)+1)
+		for _, r := range in[lo:hi] {
+			args = append(args, r.sig.Algorithm, r.sig.Value, r.findingID, nullBytes(r.covers))
+		}
+		_, err = st.ExecContext(ctx, append(args, repo)...)
+		return err
+	})
+}
+
+// nullBytes is b as an argument: NULL when nil (the driver would bind an
+// empty blob).
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
 }
 
 // packedFinding is the finding as findings_v has it (findingCols'
