@@ -248,7 +248,7 @@ func savedRunGate(ctx context.Context, env Env, o gateOptions, inputs []string) 
 		opts.FailOn, _ = gate.ParseSeverity(o.failOn)
 	}
 	v := gate.Evaluate(results, failures, opts)
-	printVerdict(env.Stdout, v)
+	printVerdict(env.Stdout, v, o.listedIn())
 	if o.summary != "" {
 		s := gateSummary(v, j, results, producers, scan.GetScanUuid(), scan.GetScanStartTime().AsTime(), tags)
 		if err := writeSummary(o.summary, s, v.ExitCode, nil); err != nil {
@@ -341,7 +341,7 @@ func releaseGate(ctx context.Context, env Env, o gateOptions) int {
 			Ran: len(r.producers), RequireRun: false})
 	}
 	fmt.Fprintln(env.Stdout, r.title())
-	printVerdict(env.Stdout, r.verdict)
+	printVerdict(env.Stdout, r.verdict, o.listedIn())
 
 	exit := r.verdict.ExitCode
 	outputs := map[string]string{}
@@ -799,15 +799,20 @@ func toolList(ps []policy.Producer) string {
 	return strings.Join(names, ", ")
 }
 
-// printVerdict writes the verdict, its reasons and its warnings.
-func printVerdict(w io.Writer, v gate.Verdict) {
+// listedIn says where the reasons and warnings a verdict does not print
+// are.
+func (o gateOptions) listedIn() string {
+	if o.summary != "" {
+		return o.summary + " lists every one"
+	}
+	return "--summary FILE writes every one"
+}
+
+// printVerdict writes the verdict, its reasons and its warnings (where:
+// where the ones past maxListed are).
+func printVerdict(w io.Writer, v gate.Verdict, where string) {
 	fmt.Fprintf(w, "verdict: %s (exit %d)\n", v.Verdict, v.ExitCode)
-	for _, r := range v.Reasons {
-		fmt.Fprintf(w, "  - %s\n", r)
-	}
-	for _, x := range v.Warnings {
-		fmt.Fprintf(w, "  ~ warning: %s\n", x)
-	}
+	printListed(w, v.Reasons, v.Warnings, where)
 }
 
 // gateSummary is the summary.json of a gate's verdict.

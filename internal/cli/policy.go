@@ -220,12 +220,7 @@ func policyEval(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "annotation %q: %d true, %d false\n", k, counts[k]["true"], counts[k]["false"])
 	}
 	fmt.Fprintf(env.Stdout, "verdict: %s (exit %d)\n", v.Verdict, v.ExitCode)
-	for _, r := range v.Reasons {
-		fmt.Fprintf(env.Stdout, "  - %s\n", r)
-	}
-	for _, w := range v.Warnings {
-		fmt.Fprintf(env.Stdout, "  ~ warning: %s\n", w)
-	}
+	printListed(env.Stdout, v.Reasons, v.Warnings, "--format json lists every one")
 	return v.ExitCode
 }
 

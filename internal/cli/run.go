@@ -122,12 +122,7 @@ func runRun(ctx context.Context, env Env, args []string) int {
 	s := res.Summary
 	writeTaskResults(env, s, s.ExitCode)
 	fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new, %d suppressed); verdict: %s\n", s.Counts.Total, s.Counts.New, s.Counts.Suppressed, s.Verdict)
-	for _, r := range s.Reasons {
-		fmt.Fprintf(env.Stderr, "  - %s\n", r)
-	}
-	for _, w := range s.Warnings {
-		fmt.Fprintf(env.Stderr, "  ~ warning: %s\n", w)
-	}
+	printListed(env.Stderr, s.Reasons, s.Warnings, listedIn(s))
 	if s.Policy != nil {
 		var pk []string
 		for _, p := range s.Policy.Policies {

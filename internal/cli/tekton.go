@@ -108,12 +108,7 @@ func printTektonVerdict(env Env, res *tekton.Outcome) {
 		fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new); verdict: %s (PipelineRun %s/%s)\n", res.Findings, res.New, res.Verdict, res.Namespace, res.PipelineRun)
 	} else {
 		fmt.Fprintf(env.Stderr, "\ndracon: %d findings (%d new, %d suppressed); verdict: %s (PipelineRun %s/%s)\n", s.Counts.Total, s.Counts.New, s.Counts.Suppressed, res.Verdict, res.Namespace, res.PipelineRun)
-		for _, r := range s.Reasons {
-			fmt.Fprintf(env.Stderr, "  - %s\n", r)
-		}
-		for _, w := range s.Warnings {
-			fmt.Fprintf(env.Stderr, "  ~ warning: %s\n", w)
-		}
+		printListed(env.Stderr, s.Reasons, s.Warnings, listedIn(s))
 	}
 	for _, f := range res.Files {
 		fmt.Fprintf(env.Stderr, "dracon: wrote %s\n", f)
